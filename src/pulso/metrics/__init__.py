@@ -1,0 +1,1 @@
+"""KPI metrics: definitions and the statistics behind them."""

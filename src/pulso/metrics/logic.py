@@ -1,0 +1,329 @@
+"""Pure statistics behind Pulso's KPIs: point estimates, intervals and two-group comparisons."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from scipy import stats
+
+NPS_Z_TEST = "two-sample z-test"
+NEWCOMBE = "Newcombe hybrid score"
+WELCH = "Welch t-test"
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """A point estimate with its confidence interval; all None when nothing was observed."""
+
+    value: float | None
+    low: float | None
+    high: float | None
+    n: int
+    confidence: float = 0.95
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """Difference a minus b with its interval and test; None fields mean "not computable"."""
+
+    difference: float | None
+    low: float | None
+    high: float | None
+    statistic: float | None
+    p_value: float | None
+    df: float | None
+    significant: bool
+    method: str
+
+
+def _check_confidence(confidence: float) -> None:
+    """Raise ValueError unless 0 < confidence < 1."""
+    if not (0.0 < confidence < 1.0):
+        raise ValueError(f"confidence must be strictly between 0 and 1, got {confidence!r}")
+
+
+def _check_alpha(alpha: float) -> None:
+    """Raise ValueError unless 0 < alpha < 1."""
+    if not (0.0 < alpha < 1.0):
+        raise ValueError(f"alpha must be strictly between 0 and 1, got {alpha!r}")
+
+
+def _check_count(name: str, value: int) -> None:
+    """Raise ValueError for a negative count."""
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value!r}")
+
+
+def _check_variance(name: str, value: float) -> None:
+    """Raise ValueError for a negative or non-finite variance."""
+    if not math.isfinite(value) or value < 0.0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+
+
+def _z(confidence: float) -> float:
+    """Two-sided standard normal critical value for the given confidence."""
+    return float(stats.norm.ppf(0.5 + confidence / 2.0))
+
+
+def _clamp(x: float, lo: float, hi: float) -> float:
+    """Limit x to [lo, hi]."""
+    return min(max(x, lo), hi)
+
+
+def _not_computable(method: str, difference: float | None = None) -> Comparison:
+    """A comparison with no interval and no test."""
+    return Comparison(
+        difference=difference,
+        low=None,
+        high=None,
+        statistic=None,
+        p_value=None,
+        df=None,
+        significant=False,
+        method=method,
+    )
+
+
+def _check_nps_counts(promoters: int, passives: int, detractors: int) -> None:
+    """Raise ValueError if any NPS count is negative."""
+    _check_count("promoters", promoters)
+    _check_count("passives", passives)
+    _check_count("detractors", detractors)
+
+
+def nps_variance(p_promoters: float, p_detractors: float) -> float:
+    """Per-respondent variance of NPS: p_pro + p_det - (p_pro - p_det)^2."""
+    for name, p in (("p_promoters", p_promoters), ("p_detractors", p_detractors)):
+        if not (0.0 <= p <= 1.0):
+            raise ValueError(f"{name} must be in [0, 1], got {p!r}")
+    if p_promoters + p_detractors > 1.0 + 1e-12:
+        raise ValueError(f"p_promoters + p_detractors must be <= 1, got {p_promoters!r} + {p_detractors!r}")
+    # A respondent scores +1, 0 or -1, so Var = E[X²] - E[X]² (Rocks 2016); the clamp absorbs
+    # floating error when the score is degenerate (e.g. all promoters).
+    return max(0.0, p_promoters + p_detractors - (p_promoters - p_detractors) ** 2)
+
+
+def _nps_interval(pro: float, det: float, n: float, n_reported: int, confidence: float) -> Estimate:
+    """Wald-type NPS interval from (possibly adjusted) promoter/detractor counts over n."""
+    p_pro = pro / n
+    p_det = det / n
+    nps = p_pro - p_det
+    half = _z(confidence) * math.sqrt(nps_variance(p_pro, p_det) / n)
+    # NPS cannot leave [-1, 1]; the normal approximation can, near the bounds.
+    return Estimate(
+        value=nps,
+        low=_clamp(nps - half, -1.0, 1.0),
+        high=_clamp(nps + half, -1.0, 1.0),
+        n=n_reported,
+        confidence=confidence,
+    )
+
+
+def nps_wald(promoters: int, passives: int, detractors: int, confidence: float = 0.95) -> Estimate:
+    """NPS with the plain Wald interval: NPS ± z * sqrt(Var / n)."""
+    _check_nps_counts(promoters, passives, detractors)
+    _check_confidence(confidence)
+    n = promoters + passives + detractors
+    if n == 0:
+        return Estimate(None, None, None, 0, confidence)
+    return _nps_interval(float(promoters), float(detractors), float(n), n, confidence)
+
+
+def nps_adjusted_wald(promoters: int, passives: int, detractors: int, confidence: float = 0.95) -> Estimate:
+    """NPS with the adjusted-Wald interval; value is the adjusted NPS."""
+    _check_nps_counts(promoters, passives, detractors)
+    _check_confidence(confidence)
+    n = promoters + passives + detractors
+    if n == 0:
+        return Estimate(None, None, None, 0, confidence)
+    # Adjusted Wald (Rocks 2016): add 3 to n and 3/4 to promoters and detractors, which keeps the
+    # interval honest for small samples and scores near ±100.
+    return _nps_interval(promoters + 0.75, detractors + 0.75, n + 3.0, n, confidence)
+
+
+def nps_z_test(a: tuple[int, int, int], b: tuple[int, int, int], alpha: float = 0.05) -> Comparison:
+    """Two-sample z-test of NPS a minus b; each tuple is (promoters, passives, detractors)."""
+    _check_nps_counts(*a)
+    _check_nps_counts(*b)
+    _check_alpha(alpha)
+    n_a = sum(a)
+    n_b = sum(b)
+    if n_a == 0 or n_b == 0:
+        return _not_computable(NPS_Z_TEST)
+    p_pro_a, p_det_a = a[0] / n_a, a[2] / n_a
+    p_pro_b, p_det_b = b[0] / n_b, b[2] / n_b
+    diff = (p_pro_a - p_det_a) - (p_pro_b - p_det_b)
+    # Unpooled standard error from each sample's own proportions (Rocks 2016, two-sample test).
+    se = math.sqrt(nps_variance(p_pro_a, p_det_a) / n_a + nps_variance(p_pro_b, p_det_b) / n_b)
+    if se == 0.0:
+        return _not_computable(NPS_Z_TEST, diff)
+    z = diff / se
+    p_value = float(2.0 * stats.norm.sf(abs(z)))
+    half = _z(1.0 - alpha) * se
+    return Comparison(
+        difference=diff,
+        low=diff - half,
+        high=diff + half,
+        statistic=z,
+        p_value=p_value,
+        df=None,
+        significant=p_value < alpha,
+        method=NPS_Z_TEST,
+    )
+
+
+def _check_successes(successes: int, n: int) -> None:
+    """Raise ValueError unless 0 <= successes <= n."""
+    _check_count("successes", successes)
+    _check_count("n", n)
+    if successes > n:
+        raise ValueError(f"successes ({successes}) must not exceed n ({n})")
+
+
+def _wilson_limits(successes: int, n: int, z: float) -> tuple[float, float]:
+    """Wilson score limits for successes/n (n > 0)."""
+    p = successes / n
+    z2 = z * z
+    denom = 1.0 + z2 / n
+    centre = (p + z2 / (2.0 * n)) / denom
+    half = z / denom * math.sqrt(p * (1.0 - p) / n + z2 / (4.0 * n * n))
+    # At 0/n and n/n the exact limit is 0 or 1; clamping removes floating dust.
+    return _clamp(centre - half, 0.0, p), _clamp(centre + half, p, 1.0)
+
+
+def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> Estimate:
+    """Proportion with the Wilson score interval."""
+    _check_successes(successes, n)
+    _check_confidence(confidence)
+    if n == 0:
+        return Estimate(None, None, None, 0, confidence)
+    # Wilson (1927) score interval, method 3 in Newcombe (1998a): good coverage and never outside
+    # [0, 1], even at 0/n and n/n where the Wald interval collapses.
+    low, high = _wilson_limits(successes, n, _z(confidence))
+    return Estimate(successes / n, low, high, n, confidence)
+
+
+def newcombe_difference(
+    successes_a: int, n_a: int, successes_b: int, n_b: int, confidence: float = 0.95
+) -> Comparison:
+    """Difference of proportions a minus b with Newcombe's hybrid score CI and a pooled z-test."""
+    _check_successes(successes_a, n_a)
+    _check_successes(successes_b, n_b)
+    _check_confidence(confidence)
+    if n_a == 0 or n_b == 0:
+        return _not_computable(NEWCOMBE)
+    p_a = successes_a / n_a
+    p_b = successes_b / n_b
+    diff = p_a - p_b
+    z_crit = _z(confidence)
+    l_a, u_a = _wilson_limits(successes_a, n_a, z_crit)
+    l_b, u_b = _wilson_limits(successes_b, n_b, z_crit)
+    # Newcombe (1998b) method 10: square-and-add the distances from each estimate to its Wilson limits.
+    low = diff - math.sqrt((p_a - l_a) ** 2 + (u_b - p_b) ** 2)
+    high = diff + math.sqrt((u_a - p_a) ** 2 + (p_b - l_b) ** 2)
+    # The CI decides significance; the pooled two-proportion z-test only supplies a p-value.
+    pooled = (successes_a + successes_b) / (n_a + n_b)
+    se = math.sqrt(pooled * (1.0 - pooled) * (1.0 / n_a + 1.0 / n_b))
+    statistic: float | None = None
+    p_value: float | None = None
+    if se > 0.0:
+        statistic = diff / se
+        p_value = float(2.0 * stats.norm.sf(abs(statistic)))
+    return Comparison(
+        difference=diff,
+        low=low,
+        high=high,
+        statistic=statistic,
+        p_value=p_value,
+        df=None,
+        significant=low > 0.0 or high < 0.0,
+        method=NEWCOMBE,
+    )
+
+
+def mean_from_sums(n: int, total: float, total_sq: float) -> tuple[float | None, float | None]:
+    """Mean and sample variance (n - 1) from count, sum and sum of squares."""
+    _check_count("n", n)
+    if n == 0:
+        return None, None
+    mean = total / n
+    if n < 2:
+        return mean, None
+    # The textbook one-pass formula is what SQL aggregates give us; cancellation can push a true
+    # zero slightly negative, so clamp at 0.
+    variance = (total_sq - total * total / n) / (n - 1)
+    return mean, max(0.0, variance)
+
+
+def t_interval(mean: float | None, variance: float | None, n: int, confidence: float = 0.95) -> Estimate:
+    """Mean with the Student t interval: mean ± t(n-1) * sqrt(variance / n)."""
+    _check_count("n", n)
+    _check_confidence(confidence)
+    if n == 0 or mean is None:
+        return Estimate(None, None, None, n, confidence)
+    if variance is None or n < 2:
+        return Estimate(mean, None, None, n, confidence)
+    _check_variance("variance", variance)
+    half = float(stats.t.ppf(0.5 + confidence / 2.0, n - 1)) * math.sqrt(variance / n)
+    return Estimate(mean, mean - half, mean + half, n, confidence)
+
+
+def welch_test(
+    mean_a: float,
+    var_a: float,
+    n_a: int,
+    mean_b: float,
+    var_b: float,
+    n_b: int,
+    alpha: float = 0.05,
+) -> Comparison:
+    """Welch t-test of mean a minus mean b, with Welch–Satterthwaite df and the CI of the difference."""
+    _check_count("n_a", n_a)
+    _check_count("n_b", n_b)
+    _check_variance("var_a", var_a)
+    _check_variance("var_b", var_b)
+    _check_alpha(alpha)
+    if n_a == 0 or n_b == 0:
+        return _not_computable(WELCH)
+    diff = mean_a - mean_b
+    if n_a < 2 or n_b < 2:
+        return _not_computable(WELCH, diff)
+    se2_a = var_a / n_a
+    se2_b = var_b / n_b
+    se2 = se2_a + se2_b
+    if se2 == 0.0:
+        # Both groups constant: no sampling variability to test against.
+        return _not_computable(WELCH, diff)
+    se = math.sqrt(se2)
+    # Welch (1947) / Satterthwaite (1946) approximate degrees of freedom.
+    df = se2 * se2 / (se2_a * se2_a / (n_a - 1) + se2_b * se2_b / (n_b - 1))
+    t = diff / se
+    p_value = float(2.0 * stats.t.sf(abs(t), df))
+    half = float(stats.t.ppf(1.0 - alpha / 2.0, df)) * se
+    return Comparison(
+        difference=diff,
+        low=diff - half,
+        high=diff + half,
+        statistic=t,
+        p_value=p_value,
+        df=df,
+        significant=p_value < alpha,
+        method=WELCH,
+    )
+
+
+def median_ci_ranks(n: int, confidence: float = 0.95) -> tuple[int, int]:
+    """1-based ranks (j, k) of the order statistics bounding a distribution-free median CI."""
+    if n < 1:
+        raise ValueError(f"n must be >= 1 to rank a median interval, got {n!r}")
+    _check_confidence(confidence)
+    # The count of observations below the median is Binomial(n, 1/2) (Conover, "Practical
+    # Nonparametric Statistics", 3rd ed. 1999, CI for a quantile); with its normal approximation the
+    # ranks are n/2 ∓ z·√n/2, the upper one shifted by 1 and both rounded to the nearest integer
+    # (Campbell & Gardner, in Altman et al., "Statistics with Confidence", 2nd ed. 2000), which
+    # reproduces their table: n = 100 at 95% gives (40, 61).
+    spread = _z(confidence) * math.sqrt(n) / 2.0
+    j = math.floor(n / 2.0 - spread + 0.5)
+    k = math.floor(1.0 + n / 2.0 + spread + 0.5)
+    return max(1, min(j, n)), max(1, min(k, n))
