@@ -1,0 +1,1 @@
+"""Pulso: open-source Customer Experience Management."""

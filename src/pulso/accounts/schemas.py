@@ -1,0 +1,28 @@
+"""Input and output models of the accounts domain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pulso.accounts.enums import Role
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: a person (session) or a machine (API token), with role and team scope."""
+
+    role: Role
+    user_id: int | None = None
+    team_id: int | None = None
+    token_id: int | None = None
+
+    @property
+    def can_write(self) -> bool:
+        return self.role is not Role.VIEWER
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedToken:
+    id: int
+    name: str
+    token: str  # shown once, never stored

@@ -1,0 +1,136 @@
+"""Public entry points of the accounts domain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError
+from sqlalchemy.orm import Session
+
+from pulso.accounts import logic, repository
+from pulso.accounts.enums import Role, TeamKind
+from pulso.accounts.models import ApiToken, Organization, Team, User
+from pulso.accounts.schemas import CreatedToken, Principal
+from pulso.kit.errors import NotFound, Unauthorized, ValidationFailed
+
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    if len(password) < 8:
+        raise ValidationFailed("password: at least 8 characters / contraseña: al menos 8 caracteres")
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    if not password_hash:
+        return False
+    try:
+        return _hasher.verify(password_hash, password)
+    except VerificationError:
+        return False
+
+
+def ensure_organization(session: Session, *, name: str, timezone: str, locale: str = "es") -> Organization:
+    """The installation's organisation, created on first call."""
+    org = repository.organization(session)
+    if org is None:
+        org = Organization(name=name, timezone=timezone, locale=locale)
+        session.add(org)
+        session.flush()
+    return org
+
+
+def organization_timezone(session: Session, default: str = "UTC") -> str:
+    org = repository.organization(session)
+    return org.timezone if org else default
+
+
+def create_team(
+    session: Session,
+    *,
+    name: str,
+    kind: TeamKind = TeamKind.SERVICE,
+    code: str | None = None,
+    parent_id: int | None = None,
+) -> Team:
+    team = Team(name=name, kind=kind, code=code, parent_id=parent_id)
+    session.add(team)
+    session.flush()
+    return team
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    password: str | None = None,
+    team_id: int | None = None,
+    code: str | None = None,
+    locale: str = "es",
+) -> User:
+    email = email.strip().lower()
+    if "@" not in email:
+        raise ValidationFailed(f"email: {email!r} is not an e-mail address / no es un correo electrónico")
+    if repository.user_by_email(session, email) is not None:
+        raise ValidationFailed(f"email: {email} already exists / ya existe")
+    user = User(
+        email=email,
+        name=name,
+        role=role,
+        team_id=team_id,
+        code=code,
+        locale=locale,
+        password_hash=hash_password(password) if password else None,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def create_token(
+    session: Session, *, name: str, role: Role = Role.CX_MANAGER, user_id: int | None = None
+) -> CreatedToken:
+    """A new API token; the clear token is returned once and only its hash is kept."""
+    if not name.strip():
+        raise ValidationFailed("name: a token needs a name / el token necesita un nombre")
+    token = logic.new_token()
+    row = ApiToken(
+        name=name.strip(),
+        prefix=logic.display_prefix(token),
+        token_hash=logic.hash_token(token),
+        role=role,
+        user_id=user_id,
+    )
+    session.add(row)
+    session.flush()
+    return CreatedToken(id=row.id, name=row.name, token=token)
+
+
+def revoke_token(session: Session, token_id: int, *, now: datetime) -> None:
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFound(f"token {token_id} not found / no existe")
+    row.revoked_at = now
+
+
+def list_tokens(session: Session) -> list[ApiToken]:
+    return repository.list_tokens(session)
+
+
+def authenticate_token(session: Session, token: str, *, now: datetime) -> Principal:
+    """The principal behind an API token, or Unauthorized."""
+    row = repository.token_by_hash(session, logic.hash_token(token))
+    if row is None or row.revoked_at is not None:
+        raise Unauthorized("invalid or revoked API token / token de API inválido o revocado")
+    row.last_used_at = now
+    team_id = None
+    if row.user_id is not None:
+        user = session.get(User, row.user_id)
+        if user is None or not user.is_active:
+            raise Unauthorized("the token's user is inactive / el usuario del token está inactivo")
+        team_id = user.team_id
+    return Principal(role=row.role, user_id=row.user_id, team_id=team_id, token_id=row.id)

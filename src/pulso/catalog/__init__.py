@@ -1,0 +1,1 @@
+"""Products and services the customers talk about."""

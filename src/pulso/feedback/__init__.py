@@ -1,0 +1,1 @@
+"""Every piece of customer voice, and its imports."""

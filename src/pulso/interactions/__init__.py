@@ -1,0 +1,1 @@
+"""Contacts and tickets from every channel."""

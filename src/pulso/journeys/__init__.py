@@ -1,0 +1,1 @@
+"""Journeys, their stages and touchpoints, and the blueprint layers."""

@@ -1,0 +1,1 @@
+"""Domain-free toolkit: database base, errors, pagination, clock, change versions."""

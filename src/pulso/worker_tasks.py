@@ -1,0 +1,12 @@
+"""The modules that define background jobs; the consumer imports them all so every job is known."""
+
+from __future__ import annotations
+
+import importlib
+
+TASK_MODULES = ("pulso.analytics.tasks",)
+
+
+def load_all_tasks() -> None:
+    for name in TASK_MODULES:
+        importlib.import_module(name)
