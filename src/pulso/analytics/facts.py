@@ -1,0 +1,229 @@
+"""The analytic facts: their columns, and the same facts read straight from the operational store.
+
+Both shapes have the same column names, so one KPI query (metrics/repository.py) runs on the
+DuckDB copy, on SQLite and on PostgreSQL, and the engines can be checked against each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    MetaData,
+    Select,
+    SmallInteger,
+    String,
+    Table,
+    case,
+    select,
+    type_coerce,
+)
+
+from pulso.customers.models import Customer
+from pulso.feedback.models import Feedback
+from pulso.interactions.models import Interaction
+from pulso.journeys.models import Touchpoint
+from pulso.kit.sqlexpr import epoch_seconds
+
+analytic_metadata = MetaData()
+
+# Dimension name (API) -> fact column.
+FEEDBACK_DIMENSIONS = {
+    "channel": "channel",
+    "source": "source",
+    "language": "language",
+    "touchpoint": "touchpoint_id",
+    "stage": "stage_id",
+    "team": "team_id",
+    "agent": "agent_id",
+    "product": "product_id",
+    "segment": "segment",
+    "region": "region",
+    "key_account": "is_key_account",
+}
+INTERACTION_DIMENSIONS = {
+    "channel": "channel",
+    "category": "category",
+    "touchpoint": "touchpoint_id",
+    "stage": "stage_id",
+    "team": "team_id",
+    "agent": "agent_id",
+    "product": "product_id",
+    "segment": "segment",
+    "region": "region",
+    "key_account": "is_key_account",
+}
+
+# (name, DuckDB type, SQLAlchemy type) of each column of the analytic feedback facts.
+FEEDBACK_COLUMNS: tuple[tuple[str, str, Any], ...] = (
+    ("id", "BIGINT", BigInteger),
+    ("version", "BIGINT", BigInteger),
+    ("received_at", "TIMESTAMPTZ", DateTime(timezone=True)),
+    ("source", "VARCHAR", String),
+    ("channel", "VARCHAR", String),
+    ("language", "VARCHAR", String),
+    ("customer_id", "BIGINT", BigInteger),
+    ("interaction_id", "BIGINT", BigInteger),
+    ("touchpoint_id", "INTEGER", BigInteger),
+    ("stage_id", "INTEGER", BigInteger),
+    ("team_id", "INTEGER", BigInteger),
+    ("agent_id", "INTEGER", BigInteger),
+    ("product_id", "INTEGER", BigInteger),
+    ("segment", "VARCHAR", String),
+    ("region", "VARCHAR", String),
+    ("is_key_account", "BOOLEAN", Boolean),
+    ("nps", "TINYINT", SmallInteger),
+    ("csat", "TINYINT", SmallInteger),
+    ("ces", "TINYINT", SmallInteger),
+    ("rating", "TINYINT", SmallInteger),
+    ("has_comment", "BOOLEAN", Boolean),
+)
+
+INTERACTION_COLUMNS: tuple[tuple[str, str, Any], ...] = (
+    ("id", "BIGINT", BigInteger),
+    ("version", "BIGINT", BigInteger),
+    ("opened_at", "TIMESTAMPTZ", DateTime(timezone=True)),
+    ("channel", "VARCHAR", String),
+    ("category", "VARCHAR", String),
+    ("status", "VARCHAR", String),
+    ("customer_id", "BIGINT", BigInteger),
+    ("touchpoint_id", "INTEGER", BigInteger),
+    ("stage_id", "INTEGER", BigInteger),
+    ("team_id", "INTEGER", BigInteger),
+    ("agent_id", "INTEGER", BigInteger),
+    ("product_id", "INTEGER", BigInteger),
+    ("segment", "VARCHAR", String),
+    ("region", "VARCHAR", String),
+    ("is_key_account", "BOOLEAN", Boolean),
+    ("first_response_seconds", "DOUBLE", Float),
+    ("resolution_seconds", "DOUBLE", Float),
+    ("contacts_to_resolve", "SMALLINT", SmallInteger),
+)
+
+
+def _table(name: str, columns: tuple[tuple[str, str, Any], ...], *extra: Column[Any]) -> Table:
+    return Table(name, analytic_metadata, *(Column(n, t) for n, _, t in columns), *extra)
+
+
+feedback_facts = _table("feedback_facts", FEEDBACK_COLUMNS, Column("local_day", Date))
+interaction_facts = _table("interaction_facts", INTERACTION_COLUMNS, Column("local_day", Date))
+
+
+def operational_feedback(*, raw_timestamps: bool = False) -> Select[Any]:
+    """The feedback facts as a SELECT over the operational tables (same column names)."""
+    received = type_coerce(Feedback.received_at, String) if raw_timestamps else Feedback.received_at
+    return (
+        select(
+            Feedback.id,
+            Feedback.version,
+            received.label("received_at"),
+            type_coerce(Feedback.source, String).label("source"),
+            type_coerce(Feedback.channel, String).label("channel"),
+            Feedback.language,
+            Feedback.customer_id,
+            Feedback.interaction_id,
+            Feedback.touchpoint_id,
+            Touchpoint.stage_id,
+            Feedback.team_id,
+            Feedback.agent_id,
+            Feedback.product_id,
+            Customer.segment,
+            Customer.region,
+            Customer.is_key_account,
+            Feedback.nps,
+            Feedback.csat,
+            Feedback.ces,
+            Feedback.rating,
+            case((Feedback.comment.is_(None), False), (Feedback.comment == "", False), else_=True).label(
+                "has_comment"
+            ),
+        )
+        .select_from(Feedback)
+        .outerjoin(Customer, Customer.id == Feedback.customer_id)
+        .outerjoin(Touchpoint, Touchpoint.id == Feedback.touchpoint_id)
+    )
+
+
+def operational_interactions(*, raw_timestamps: bool = False) -> Select[Any]:
+    """The interaction facts as a SELECT over the operational tables (same column names)."""
+    opened = type_coerce(Interaction.opened_at, String) if raw_timestamps else Interaction.opened_at
+    opened_s = epoch_seconds(Interaction.opened_at)
+    return (
+        select(
+            Interaction.id,
+            Interaction.version,
+            opened.label("opened_at"),
+            type_coerce(Interaction.channel, String).label("channel"),
+            Interaction.category,
+            type_coerce(Interaction.status, String).label("status"),
+            Interaction.customer_id,
+            Interaction.touchpoint_id,
+            Touchpoint.stage_id,
+            Interaction.team_id,
+            Interaction.agent_id,
+            Interaction.product_id,
+            Customer.segment,
+            Customer.region,
+            Customer.is_key_account,
+            (epoch_seconds(Interaction.first_response_at) - opened_s).label("first_response_seconds"),
+            (epoch_seconds(Interaction.resolved_at) - opened_s).label("resolution_seconds"),
+            Interaction.contacts_to_resolve,
+        )
+        .select_from(Interaction)
+        .outerjoin(Customer, Customer.id == Interaction.customer_id)
+        .outerjoin(Touchpoint, Touchpoint.id == Interaction.touchpoint_id)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Rollup:
+    """A daily pre-aggregate of feedback over some dimensions; every measure in it is a sum."""
+
+    name: str
+    dimensions: tuple[str, ...]
+
+
+# Chosen so that every dimension of the API has a small rollup, and the common pairings
+# (touchpoint × segment or channel; team × agent) are answered without touching raw facts.
+ROLLUPS: tuple[Rollup, ...] = (
+    Rollup("rollup_day", ()),
+    Rollup("rollup_day_channel", ("channel", "source", "language")),
+    Rollup("rollup_day_touchpoint", ("touchpoint_id", "stage_id", "channel", "segment")),
+    Rollup("rollup_day_team", ("team_id", "agent_id")),
+    Rollup("rollup_day_product", ("product_id",)),
+    Rollup("rollup_day_customer", ("segment", "region", "is_key_account")),
+)
+
+# Additive measures of feedback: (name, aggregate over raw facts in SQL text for DuckDB rollups).
+ROLLUP_MEASURES: tuple[tuple[str, str], ...] = (
+    ("n_rows", "count(*)"),
+    ("n_nps", "count(nps)"),
+    ("promoters", "count(*) FILTER (WHERE nps >= 9)"),
+    ("detractors", "count(*) FILTER (WHERE nps <= 6)"),
+    ("n_csat", "count(csat)"),
+    ("csat_top2", "count(*) FILTER (WHERE csat >= 4)"),
+    ("n_ces", "count(ces)"),
+    ("ces_sum", "sum(ces)"),
+    ("ces_sumsq", "sum(ces * ces)"),
+    ("n_rating", "count(rating)"),
+    ("rating_sum", "sum(rating)"),
+    ("n_comments", "count(*) FILTER (WHERE has_comment)"),
+)
+
+
+def rollup_table(rollup: Rollup) -> Table:
+    """The SQLAlchemy view of a rollup table, for the query builder."""
+    if rollup.name in analytic_metadata.tables:
+        return analytic_metadata.tables[rollup.name]
+    types = {n: t for n, _, t in FEEDBACK_COLUMNS}
+    columns: list[Column[Any]] = [Column("local_day", Date)]
+    columns += [Column(d, types[d]) for d in rollup.dimensions]
+    columns += [Column(m, Float if m.endswith(("sum", "sumsq")) else BigInteger) for m, _ in ROLLUP_MEASURES]
+    return Table(rollup.name, analytic_metadata, *columns)

@@ -1,0 +1,279 @@
+"""The embedded analytic store: a DuckDB file holding the facts and their daily rollups.
+
+One process owns the file (DuckDB allows one writer process); in it the store is shared by threads,
+each using its own cursor. Facts arrive as Arrow batches from the operational store (DuckDB cannot
+attach SQLite or PostgreSQL here: its scanner extensions would be downloaded at run time).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from sqlalchemy import Engine, create_engine, pool
+
+from pulso.analytics.facts import (
+    FEEDBACK_COLUMNS,
+    INTERACTION_COLUMNS,
+    ROLLUP_MEASURES,
+    ROLLUPS,
+    Rollup,
+)
+from pulso.config import Settings
+from pulso.kit.errors import Conflict
+from pulso.kit.sqlexpr import checked_timezone
+
+SCHEMA_VERSION = "1"
+
+
+class AnalyticStoreBusy(Conflict):
+    """Another process holds the analytic store (DuckDB allows one writing process)."""
+
+
+def _config(settings: Settings) -> dict[str, Any]:
+    config: dict[str, Any] = {"memory_limit": settings.analytics_memory_limit}
+    if settings.analytics_threads:
+        config["threads"] = settings.analytics_threads
+    return config
+
+
+class AnalyticStore:
+    def __init__(
+        self, connection: duckdb.DuckDBPyConnection, path: Path | None, config: dict[str, Any]
+    ) -> None:
+        self._con = connection
+        self.path = path
+        self._config = config
+        self.lock = threading.RLock()  # one writer at a time inside the process
+        self._engine: Engine | None = None
+        self.ensure_schema()
+
+    @classmethod
+    def open(cls, settings: Settings) -> AnalyticStore:
+        path = settings.resolved_analytics_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        config = _config(settings)
+        try:
+            con = duckdb.connect(str(path), config=config)
+        except duckdb.IOException as exc:
+            raise AnalyticStoreBusy(
+                f"the analytic store {path} is in use by another process (a running `pulso serve`?); "
+                "it syncs by itself / el almacén analítico está en uso por otro proceso"
+            ) from exc
+        return cls(con, path, config)
+
+    @classmethod
+    def in_memory(cls) -> AnalyticStore:
+        return cls(duckdb.connect(":memory:"), None, {})
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+        self._con.close()
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor of its own for the calling thread."""
+        return self._con.cursor()
+
+    @property
+    def engine(self) -> Engine:
+        """A SQLAlchemy engine over the same DuckDB database, for the KPI query builder."""
+        if self._engine is None:
+            from duckdb_engine import ConnectionWrapper
+
+            con = self._con
+            # Each SQLAlchemy connection is a cursor on this store's database (not a new database).
+            self._engine = create_engine(
+                "duckdb:///:memory:", creator=lambda: ConnectionWrapper(con.cursor()), poolclass=pool.NullPool
+            )
+        return self._engine
+
+    # ----------------------------------------------------------------- schema and state
+
+    def ensure_schema(self) -> None:
+        with self.lock:
+            cur = self.cursor()
+            cur.execute("CREATE TABLE IF NOT EXISTS sync_state (key VARCHAR PRIMARY KEY, value VARCHAR)")
+            stored = self.state("schema_version")
+            if stored is not None and stored != SCHEMA_VERSION:
+                self.drop_all()
+            feedback_cols = ", ".join(f"{n} {t}" for n, t, _ in FEEDBACK_COLUMNS)
+            cur.execute(f"CREATE TABLE IF NOT EXISTS feedback_facts ({feedback_cols}, local_day DATE)")
+            interaction_cols = ", ".join(f"{n} {t}" for n, t, _ in INTERACTION_COLUMNS)
+            cur.execute(f"CREATE TABLE IF NOT EXISTS interaction_facts ({interaction_cols}, local_day DATE)")
+            for rollup in ROLLUPS:
+                cur.execute(
+                    f"CREATE TABLE IF NOT EXISTS {rollup.name} AS {self._rollup_select(rollup)} LIMIT 0"
+                )
+            self.set_state("schema_version", SCHEMA_VERSION)
+
+    def drop_all(self) -> None:
+        with self.lock:
+            cur = self.cursor()
+            for name in ("feedback_facts", "interaction_facts", *(r.name for r in ROLLUPS)):
+                cur.execute(f"DROP TABLE IF EXISTS {name}")
+            cur.execute("DELETE FROM sync_state")
+
+    def state(self, key: str) -> str | None:
+        row = self.cursor().execute("SELECT value FROM sync_state WHERE key = ?", [key]).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_state(self, key: str, value: str) -> None:
+        self.cursor().execute(
+            "INSERT INTO sync_state VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )
+
+    @property
+    def watermark(self) -> int:
+        return int(self.state("watermark") or 0)
+
+    @property
+    def timezone(self) -> str | None:
+        return self.state("timezone")
+
+    # ----------------------------------------------------------------- applying changes
+
+    @contextmanager
+    def applying(self) -> Iterator[ChangeSet]:
+        """A DuckDB transaction in which one sync's batches are staged and then applied at once."""
+        with self.lock:
+            cur = self.cursor()
+            cur.execute("BEGIN TRANSACTION")
+            changes = ChangeSet(cur)
+            try:
+                yield changes
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            finally:
+                changes.drop_staging()
+
+    @staticmethod
+    def _rollup_select(rollup: Rollup, where: str = "") -> str:
+        dims = ", ".join(rollup.dimensions)
+        measures = ", ".join(f"{expr} AS {name}" for name, expr in ROLLUP_MEASURES)
+        group = ", ".join(("local_day", *rollup.dimensions))
+        select_dims = f"local_day, {dims}, " if dims else "local_day, "
+        return f"SELECT {select_dims}{measures} FROM feedback_facts {where} GROUP BY {group}"
+
+    def counts(self) -> dict[str, int]:
+        cur = self.cursor()
+        return {
+            name: int(cur.execute(f"SELECT count(*) FROM {name}").fetchone()[0])  # type: ignore[index]
+            for name in ("feedback_facts", "interaction_facts")
+        }
+
+
+class ChangeSet:
+    """The staged changes of one sync, applied to facts and rollups in the store's transaction."""
+
+    def __init__(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        self.cur = cursor
+        self._staged: set[str] = set()
+        self.feedback_rows = 0
+        self.interaction_rows = 0
+        self.deleted = 0
+
+    def stage(self, fact: str, batch: pa.Table) -> None:
+        """Append an Arrow batch of changed facts to the staging table of `fact`."""
+        name = f"staged_{fact}"
+        self.cur.register("_incoming", batch)
+        try:
+            if name not in self._staged:
+                self.cur.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM _incoming")
+                self._staged.add(name)
+            else:
+                self.cur.execute(f"INSERT INTO {name} SELECT * FROM _incoming")
+        finally:
+            self.cur.unregister("_incoming")
+        if fact == "feedback":
+            self.feedback_rows += batch.num_rows
+        else:
+            self.interaction_rows += batch.num_rows
+
+    def stage_deletions(self, fact: str, ids: list[int]) -> None:
+        if not ids:
+            return
+        name = f"deleted_{fact}"
+        if name not in self._staged:
+            self.cur.execute(f"CREATE TEMP TABLE {name} (id BIGINT)")
+            self._staged.add(name)
+        self.cur.executemany(f"INSERT INTO {name} VALUES (?)", [[i] for i in ids])
+        self.deleted += len(ids)
+
+    def apply(self, *, timezone: str, watermark: int) -> None:
+        tz = checked_timezone(timezone)
+        days_touched = self._apply_fact("feedback", "feedback_facts", "received_at", FEEDBACK_COLUMNS, tz)
+        self._apply_fact("interactions", "interaction_facts", "opened_at", INTERACTION_COLUMNS, tz)
+        if days_touched:
+            self._refresh_rollups()
+        self.cur.execute(
+            "INSERT INTO sync_state VALUES ('watermark', ?), ('timezone', ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [str(watermark), tz],
+        )
+
+    def _apply_fact(
+        self, fact: str, table: str, time_column: str, columns: tuple[tuple[str, str, Any], ...], tz: str
+    ) -> bool:
+        staged, deleted = f"staged_{fact}", f"deleted_{fact}"
+        has_staged, has_deleted = staged in self._staged, deleted in self._staged
+        if not has_staged and not has_deleted:
+            return False
+        cur = self.cur
+        cur.execute("CREATE OR REPLACE TEMP TABLE touched_days (local_day DATE)")
+        if has_staged:
+            cur.execute(
+                f"INSERT INTO touched_days SELECT DISTINCT f.local_day FROM {table} f "
+                f"SEMI JOIN {staged} s ON f.id = s.id"
+            )
+            cur.execute(f"DELETE FROM {table} WHERE id IN (SELECT id FROM {staged})")
+            names = ", ".join(n for n, _, _ in columns)
+            casts = ", ".join(f"CAST({n} AS {t})" for n, t, _ in columns)
+            # Keep the latest version of a fact staged twice within one sync.
+            cur.execute(
+                f"INSERT INTO {table} ({names}, local_day) "
+                f"SELECT {casts}, CAST(timezone('{tz}', CAST({time_column} AS TIMESTAMPTZ)) AS DATE) "
+                f"FROM {staged} QUALIFY row_number() OVER (PARTITION BY id ORDER BY version DESC) = 1 "
+                f"ORDER BY {time_column}"
+            )
+            cur.execute(
+                f"INSERT INTO touched_days SELECT DISTINCT local_day FROM {table} f "
+                f"SEMI JOIN {staged} s ON f.id = s.id"
+            )
+        if has_deleted:
+            cur.execute(
+                f"INSERT INTO touched_days SELECT DISTINCT f.local_day FROM {table} f "
+                f"SEMI JOIN {deleted} d ON f.id = d.id"
+            )
+            cur.execute(f"DELETE FROM {table} WHERE id IN (SELECT id FROM {deleted})")
+        return fact == "feedback"
+
+    def _refresh_rollups(self) -> None:
+        cur = self.cur
+        total_days = cur.execute("SELECT count(DISTINCT local_day) FROM feedback_facts").fetchone()
+        touched = cur.execute("SELECT count(DISTINCT local_day) FROM touched_days").fetchone()
+        full = touched is not None and total_days is not None and touched[0] * 2 >= total_days[0]
+        for rollup in ROLLUPS:
+            if full:
+                cur.execute(f"DELETE FROM {rollup.name}")
+                cur.execute(f"INSERT INTO {rollup.name} {AnalyticStore._rollup_select(rollup)}")
+            else:
+                cur.execute(
+                    f"DELETE FROM {rollup.name} WHERE local_day IN (SELECT local_day FROM touched_days)"
+                )
+                where = "WHERE local_day IN (SELECT local_day FROM touched_days)"
+                cur.execute(f"INSERT INTO {rollup.name} {AnalyticStore._rollup_select(rollup, where)}")
+
+    def drop_staging(self) -> None:
+        for name in self._staged:
+            self.cur.execute(f"DROP TABLE IF EXISTS {name}")
+        self._staged.clear()
