@@ -72,7 +72,8 @@ def test_check_sees_pending_changes_and_rebuild_fixes_them(runtime: Runtime, ses
     assert not report.consistent
     assert report.operational_version == report.analytic_version + 1
     rebuilt = analytics.rebuild(runtime)
-    assert rebuilt.feedback_rows == 2 and rebuilt.interaction_rows == 1
+    assert rebuilt.feedback_rows == 2
+    assert rebuilt.interaction_rows == 1
     assert analytics.check(runtime).consistent
     assert _duck(runtime, "SELECT first_response_seconds FROM interaction_facts") == [(300.0,)]
 

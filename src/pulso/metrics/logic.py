@@ -327,3 +327,47 @@ def median_ci_ranks(n: int, confidence: float = 0.95) -> tuple[int, int]:
     j = math.floor(n / 2.0 - spread + 0.5)
     k = math.floor(1.0 + n / 2.0 + spread + 0.5)
     return max(1, min(j, n)), max(1, min(k, n))
+
+
+POISSON_TEST = "Poisson rate test (E-test)"
+
+
+def poisson_interval(count: int, confidence: float = 0.95) -> Estimate:
+    """A count with its exact (Garwood 1936) Poisson interval."""
+    _check_count("count", count)
+    _check_confidence(confidence)
+    alpha = 1.0 - confidence
+    # Garwood's chi-square form of the exact interval; the lower limit of a zero count is 0.
+    low = 0.0 if count == 0 else float(stats.chi2.ppf(alpha / 2.0, 2 * count)) / 2.0
+    high = float(stats.chi2.ppf(1.0 - alpha / 2.0, 2 * count + 2)) / 2.0
+    return Estimate(float(count), low, high, count, confidence)
+
+
+def poisson_rate_test(
+    count_a: int, exposure_a: float, count_b: int, exposure_b: float, alpha: float = 0.05
+) -> Comparison:
+    """Rate a minus rate b (events per unit of exposure, e.g. per day), tested with the E-test."""
+    _check_count("count_a", count_a)
+    _check_count("count_b", count_b)
+    _check_alpha(alpha)
+    if exposure_a <= 0 or exposure_b <= 0:
+        raise ValueError("exposures must be > 0")
+    rate_a, rate_b = count_a / exposure_a, count_b / exposure_b
+    diff = rate_a - rate_b
+    if count_a + count_b == 0:
+        return _not_computable(POISSON_TEST, diff)
+    # Krishnamoorthy & Thomson (2004) E-test, more powerful than the conditional binomial test.
+    result = stats.poisson_means_test(count_a, exposure_a, count_b, exposure_b)
+    se = math.sqrt(count_a / exposure_a**2 + count_b / exposure_b**2)
+    half = _z(1.0 - alpha) * se
+    p_value = float(result.pvalue)
+    return Comparison(
+        difference=diff,
+        low=diff - half,
+        high=diff + half,
+        statistic=float(result.statistic),
+        p_value=p_value,
+        df=None,
+        significant=p_value < alpha,
+        method=POISSON_TEST,
+    )
