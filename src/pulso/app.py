@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,8 +25,25 @@ ROUTE_MODULES = (
 )
 
 
-def create_app(runtime: Runtime | None = None) -> FastAPI:
+def create_app(runtime: Runtime | None = None, *, sync_loop: bool = True) -> FastAPI:
+    runtime = runtime or get_runtime()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        from pulso.analytics.tasks import SyncLoop
+
+        interval = runtime.settings.analytics_sync_seconds
+        loop = SyncLoop(runtime, interval) if sync_loop and interval > 0 else None
+        if loop is not None:
+            loop.start()
+        try:
+            yield
+        finally:
+            if loop is not None:
+                loop.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Pulso",
         version="0.1.0",
         description="Customer Experience Management: listen, understand, act.",
@@ -32,7 +51,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         docs_url="/api/v1/docs",
         redoc_url=None,
     )
-    app.state.runtime = runtime or get_runtime()
+    app.state.runtime = runtime
 
     @app.exception_handler(PulsoError)
     async def pulso_error(_request: Request, exc: PulsoError) -> JSONResponse:
@@ -41,8 +60,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def request_invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         details = [
-            {"field": ".".join(str(p) for p in e.get("loc", ())), "reason": e.get("msg", "")}
-            for e in exc.errors()
+            {"field": ".".join(str(p) for p in e.get("loc", ())), "reason": e.get("msg", "")} for e in exc.errors()
         ]
         body = {
             "error": "validation_failed",

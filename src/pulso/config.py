@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     )
     analytics_memory_limit: str = Field("4GB", description="DuckDB memory limit of the serving process.")
     analytics_threads: int = Field(0, description="DuckDB threads; 0 means one per core.")
+    analytics_sync_seconds: float = Field(
+        2.0, description="How often `pulso serve` copies new changes to the analytic store; 0 turns it off."
+    )
     queue: Literal["sqlite", "redis", "immediate"] = Field(
         "sqlite", description="Job queue backend: embedded SQLite, Redis, or run jobs inline."
     )

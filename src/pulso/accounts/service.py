@@ -134,3 +134,10 @@ def authenticate_token(session: Session, token: str, *, now: datetime) -> Princi
             raise Unauthorized("the token's user is inactive / el usuario del token está inactivo")
         team_id = user.team_id
     return Principal(role=row.role, user_id=row.user_id, team_id=team_id, token_id=row.id)
+
+
+def find_user(session: Session, email: str) -> User:
+    user = repository.user_by_email(session, email.strip())
+    if user is None:
+        raise NotFound(f"user {email} not found / usuario no encontrado")
+    return user

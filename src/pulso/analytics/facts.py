@@ -141,9 +141,7 @@ def operational_feedback(*, raw_timestamps: bool = False) -> Select[Any]:
             Feedback.csat,
             Feedback.ces,
             Feedback.rating,
-            case((Feedback.comment.is_(None), False), (Feedback.comment == "", False), else_=True).label(
-                "has_comment"
-            ),
+            case((Feedback.comment.is_(None), False), (Feedback.comment == "", False), else_=True).label("has_comment"),
         )
         .select_from(Feedback)
         .outerjoin(Customer, Customer.id == Feedback.customer_id)

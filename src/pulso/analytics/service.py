@@ -62,9 +62,7 @@ class FactCheck:
 
     @property
     def consistent(self) -> bool:
-        return all(
-            abs(self.operational[k] - self.analytic.get(k, float("nan"))) < 1e-6 for k in self.operational
-        )
+        return all(abs(self.operational[k] - self.analytic.get(k, float("nan"))) < 1e-6 for k in self.operational)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,9 +88,7 @@ def _arrow_batches(
         for (name, duck_type, _), column in zip(columns, values, strict=True):
             if name == time_column:
                 if dialect == "sqlite":  # naive UTC text, parsed in bulk by Arrow
-                    array = (
-                        pa.array(column, pa.string()).cast(pa.timestamp("us")).cast(pa.timestamp("us", "UTC"))
-                    )
+                    array = pa.array(column, pa.string()).cast(pa.timestamp("us")).cast(pa.timestamp("us", "UTC"))
                 else:
                     array = pa.array(column, pa.timestamp("us", "UTC"))
             else:
@@ -110,9 +106,7 @@ def sync_store(session: Session, store: AnalyticStore, *, full: bool = False) ->
     started = time.perf_counter()
     tz = accounts.organization_timezone(session, default="UTC")
     if store.timezone not in (None, tz):
-        log.info(
-            "organisation time zone changed (%s -> %s): rebuilding the analytic store", store.timezone, tz
-        )
+        log.info("organisation time zone changed (%s -> %s): rebuilding the analytic store", store.timezone, tz)
         full = True
     if full:
         store.drop_all()
@@ -199,8 +193,6 @@ def check(runtime: Runtime) -> ConsistencyReport:
             with store.engine.connect() as conn:
                 an_row = conn.execute(_fingerprint_query(an_source, scores)).mappings().one()
             facts.append(
-                FactCheck(
-                    fact, {k: float(v) for k, v in op_row.items()}, {k: float(v) for k, v in an_row.items()}
-                )
+                FactCheck(fact, {k: float(v) for k, v in op_row.items()}, {k: float(v) for k, v in an_row.items()})
             )
     return ConsistencyReport(op_version, store.watermark, facts)

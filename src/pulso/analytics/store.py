@@ -43,9 +43,7 @@ def _config(settings: Settings) -> dict[str, Any]:
 
 
 class AnalyticStore:
-    def __init__(
-        self, connection: duckdb.DuckDBPyConnection, path: Path | None, config: dict[str, Any]
-    ) -> None:
+    def __init__(self, connection: duckdb.DuckDBPyConnection, path: Path | None, config: dict[str, Any]) -> None:
         self._con = connection
         self.path = path
         self._config = config
@@ -108,9 +106,7 @@ class AnalyticStore:
             interaction_cols = ", ".join(f"{n} {t}" for n, t, _ in INTERACTION_COLUMNS)
             cur.execute(f"CREATE TABLE IF NOT EXISTS interaction_facts ({interaction_cols}, local_day DATE)")
             for rollup in ROLLUPS:
-                cur.execute(
-                    f"CREATE TABLE IF NOT EXISTS {rollup.name} AS {self._rollup_select(rollup)} LIMIT 0"
-                )
+                cur.execute(f"CREATE TABLE IF NOT EXISTS {rollup.name} AS {self._rollup_select(rollup)} LIMIT 0")
             self.set_state("schema_version", SCHEMA_VERSION)
 
     def drop_all(self) -> None:
@@ -246,8 +242,7 @@ class ChangeSet:
                 f"ORDER BY {time_column}"
             )
             cur.execute(
-                f"INSERT INTO touched_days SELECT DISTINCT local_day FROM {table} f "
-                f"SEMI JOIN {staged} s ON f.id = s.id"
+                f"INSERT INTO touched_days SELECT DISTINCT local_day FROM {table} f SEMI JOIN {staged} s ON f.id = s.id"
             )
         if has_deleted:
             cur.execute(
@@ -267,9 +262,7 @@ class ChangeSet:
                 cur.execute(f"DELETE FROM {rollup.name}")
                 cur.execute(f"INSERT INTO {rollup.name} {AnalyticStore._rollup_select(rollup)}")
             else:
-                cur.execute(
-                    f"DELETE FROM {rollup.name} WHERE local_day IN (SELECT local_day FROM touched_days)"
-                )
+                cur.execute(f"DELETE FROM {rollup.name} WHERE local_day IN (SELECT local_day FROM touched_days)")
                 where = "WHERE local_day IN (SELECT local_day FROM touched_days)"
                 cur.execute(f"INSERT INTO {rollup.name} {AnalyticStore._rollup_select(rollup, where)}")
 

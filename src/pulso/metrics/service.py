@@ -13,10 +13,12 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from pulso.accounts import service as accounts
+from pulso.accounts.enums import Role
 from pulso.accounts.models import Team, User
+from pulso.accounts.schemas import Principal
 from pulso.catalog.models import Product
 from pulso.journeys.models import Stage, Touchpoint
-from pulso.kit.errors import ValidationFailed
+from pulso.kit.errors import Forbidden, ValidationFailed
 from pulso.kit.sqlfuncs import GRAINS
 from pulso.metrics import logic
 from pulso.metrics.repository import (
@@ -125,9 +127,7 @@ class KpiQuery:
 
     def validate(self) -> None:
         if self.kpi not in KPIS:
-            raise ValidationFailed(
-                f"kpi: {self.kpi!r} is unknown; use one of {', '.join(KPIS)} / KPI desconocido"
-            )
+            raise ValidationFailed(f"kpi: {self.kpi!r} is unknown; use one of {', '.join(KPIS)} / KPI desconocido")
         if self.end < self.start:
             raise ValidationFailed("to: the end date is before the start date / la fecha final es anterior")
         if self.grain is not None and self.grain not in GRAINS:
@@ -224,9 +224,7 @@ def _additive_compare(
     if kpi in ("csat", "fcr"):
         if n_a == 0 or n_b == 0:
             return logic.Comparison(None, None, None, None, None, None, False, logic.NEWCOMBE)
-        comparison = logic.newcombe_difference(
-            int(a["successes"] or 0), n_a, int(b["successes"] or 0), n_b, 1 - alpha
-        )
+        comparison = logic.newcombe_difference(int(a["successes"] or 0), n_a, int(b["successes"] or 0), n_b, 1 - alpha)
         return comparison
     if kpi == "ces":
         mean_a, var_a = logic.mean_from_sums(n_a, float(a["total"] or 0), float(a["total_sq"] or 0))
@@ -352,8 +350,7 @@ def _additive(ctx: _Context, q: KpiQuery, s: Slice) -> tuple[KpiPoint, list[KpiP
     prev_by_group: dict[Any, Mapping[str, Any]] = {}
     if not s.grain and s.by and q.compare == "previous":
         prev_by_group = {
-            r["grp"]: r
-            for r in run(ctx.conn, additive_query(ctx.source, previous, use_rollups=ctx.use_rollups))
+            r["grp"]: r for r in run(ctx.conn, additive_query(ctx.source, previous, use_rollups=ctx.use_rollups))
         }
     last_in_group: dict[Any, tuple[Mapping[str, Any], int]] = {}
     for row in rows:
@@ -442,9 +439,7 @@ def compute_on(
     """Compute a KPI on one engine (`conn` runs the fact queries; `session` resolves names)."""
     q.validate()
     filters = tuple(
-        (dimension, _resolve_filter(session, dimension, values))
-        for dimension, values in q.filters.items()
-        if values
+        (dimension, _resolve_filter(session, dimension, values)) for dimension, values in q.filters.items() if values
     )
     s = Slice(kpi=q.kpi, start=q.start, end=q.end, grain=q.grain, by=q.by, filters=filters)
     ctx = _Context(conn, source, use_rollups)
@@ -502,3 +497,16 @@ def compute(runtime: Runtime, q: KpiQuery, *, engine: Engine = "auto") -> KpiRes
                 with store.engine.connect() as conn:
                     return compute_on(conn, FactSource("analytic", timezone), session, q)
         return compute_on(session.connection(), FactSource("operational", timezone), session, q)
+
+
+def scope_filters(principal: Principal) -> dict[str, list[str]]:
+    """The filters a principal's role imposes: a supervisor sees their team, an agent themselves."""
+    if principal.role is Role.SUPERVISOR:
+        if principal.team_id is None:
+            raise Forbidden("a supervisor without a team sees no data / supervisor sin equipo")
+        return {"team": [str(principal.team_id)]}
+    if principal.role is Role.AGENT:
+        if principal.user_id is None:
+            raise Forbidden("an agent token must belong to a user / el token debe pertenecer a un usuario")
+        return {"agent": [str(principal.user_id)]}
+    return {}
