@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from pulso.demo import company, signatures
+from pulso.demo import company, generator, signatures
 from pulso.demo.generator import (
     CUSTOMER_COLUMNS,
     FEEDBACK_COLUMNS,
@@ -229,3 +230,22 @@ def test_intraday_rhythm(frames: DemoFrames) -> None:
     stores = local.filter(pl.col("channel") == "store")["hour"]
     assert stores.min() == 10
     assert stores.max() == 20
+
+
+def test_comments_do_not_depend_on_parallelism(monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = Plan.ending_yesterday(1000, 5, NOW)
+    n = 1200
+    rng = np.random.default_rng(0)
+    args = (
+        rng.integers(0, 12, n),
+        rng.integers(0, 3, n).astype(np.int8),
+        rng.random(n) < 0.15,
+        [None] * n,
+        ["Ana"] * n,
+    )
+    monkeypatch.setattr(generator, "_COMMENT_CHUNK", 100)  # 12 chunks: composed by a process pool
+    parallel = generator._comments(plan, *args, None)
+    monkeypatch.setattr(generator.os, "cpu_count", lambda: 1)
+    serial = generator._comments(plan, *args, None)
+    assert parallel == serial
+    assert len(set(serial)) > n * 0.9

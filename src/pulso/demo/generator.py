@@ -101,7 +101,7 @@ FEEDBACK_COLUMNS = (
 
 MAX_SIZE = 10_000_000
 Progress = Callable[[str, int, int], None]
-"""Called as progress(step, done, total) while the generator works."""
+"""Called as progress(step, done, total) while the generator works; steps: generate, comments."""
 
 # Independent random streams, one per entity.
 _STREAM_PEOPLE, _STREAM_PRODUCTS, _STREAM_CUSTOMERS, _STREAM_INTERACTIONS, _STREAM_FEEDBACK = 1, 2, 3, 4, 5
@@ -1289,11 +1289,13 @@ def generate(plan: Plan, progress: Progress | None = None) -> DemoFrames:
     catalogue = products(plan)
     clients = customers(plan)
     if progress:
-        progress("customers", 1, 1)
+        progress("generate", 1, 3)
     contacts = interactions(plan, people, catalogue, clients)
     if progress:
-        progress("interactions", 1, 1)
+        progress("generate", 2, 3)
     voice = feedback(plan, people, catalogue, clients, contacts, progress)
+    if progress:
+        progress("generate", 3, 3)
     return DemoFrames(
         plan=plan,
         teams=teams(),
