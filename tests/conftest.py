@@ -60,7 +60,8 @@ def pg_url() -> Iterator[str]:
         if os.environ.get("CI"):
             pytest.fail(f"CI must test on PostgreSQL: {reason}")
         pytest.skip(reason)
-    name = f"pulso_test_{_worker_suffix()}"
+    # One database per test process, so parallel workers (and parallel runs) never share one.
+    name = f"pulso_test_{_worker_suffix()}_{os.getpid()}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

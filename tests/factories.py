@@ -36,9 +36,7 @@ def make_team(session: Session, name: str | None = None) -> Team:
 
 def make_agent(session: Session, team: Team) -> User:
     n = next(_seq)
-    user = User(
-        email=f"agent{n}@example.com", name=f"Agent {n}", role=Role.AGENT, team_id=team.id, code=f"AG-{n}"
-    )
+    user = User(email=f"agent{n}@example.com", name=f"Agent {n}", role=Role.AGENT, team_id=team.id, code=f"AG-{n}")
     session.add(user)
     session.flush()
     return user

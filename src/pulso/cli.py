@@ -43,12 +43,8 @@ def init(
     runtime = get_runtime()
     runtime.migrate()
     with runtime.sessions() as session, session.begin():
-        org = accounts.ensure_organization(
-            session, name=org_name, timezone=timezone or runtime.settings.timezone
-        )
-        console.print(
-            f"[green]Ready[/]: {runtime.settings.resolved_database_url} — {org.name} ({org.timezone})"
-        )
+        org = accounts.ensure_organization(session, name=org_name, timezone=timezone or runtime.settings.timezone)
+        console.print(f"[green]Ready[/]: {runtime.settings.resolved_database_url} — {org.name} ({org.timezone})")
 
 
 @app.command()

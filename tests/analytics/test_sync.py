@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy.orm import Session
 
 from pulso.analytics import service as analytics
@@ -15,7 +16,15 @@ def _duck(runtime: Runtime, sql: str) -> list[tuple[object, ...]]:
     return runtime.analytics.cursor().execute(sql).fetchall()
 
 
-def test_inserts_corrections_and_deletions_reach_the_store(runtime: Runtime, session: Session) -> None:
+@pytest.fixture(params=["cursor", "adbc"])
+def read_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways changes are read: the DB-API cursor (few rows) and the ADBC bulk reader (many)."""
+    if request.param == "adbc":
+        monkeypatch.setattr(analytics, "BULK_ROWS", 1)
+    return str(request.param)
+
+
+def test_inserts_corrections_and_deletions_reach_the_store(runtime: Runtime, session: Session, read_path: str) -> None:
     with session.begin():
         make_org(session, timezone="America/Mexico_City")
         tp = make_touchpoint(session)
@@ -33,9 +42,9 @@ def test_inserts_corrections_and_deletions_reach_the_store(runtime: Runtime, ses
     first = analytics.sync(runtime)
     assert (first.feedback_rows, first.to_version) == (4, 1)
     # 03:00 UTC is still the previous day in Mexico City: local_day follows the organisation's zone.
-    assert _duck(
-        runtime, "SELECT min(local_day)::VARCHAR, min(segment), min(stage_id) FROM feedback_facts"
-    ) == [("2026-01-04", "Premium", tp.stage_id)]
+    assert _duck(runtime, "SELECT min(local_day)::VARCHAR, min(segment), min(stage_id) FROM feedback_facts") == [
+        ("2026-01-04", "Premium", tp.stage_id)
+    ]
     assert analytics.sync(runtime).changed is False
 
     with session.begin():
@@ -54,7 +63,7 @@ def test_inserts_corrections_and_deletions_reach_the_store(runtime: Runtime, ses
     assert analytics.check(runtime).consistent
 
 
-def test_check_sees_pending_changes_and_rebuild_fixes_them(runtime: Runtime, session: Session) -> None:
+def test_check_sees_pending_changes_and_rebuild_fixes_them(runtime: Runtime, session: Session, read_path: str) -> None:
     with session.begin():
         make_org(session)
         make_feedback(session, nps=8)

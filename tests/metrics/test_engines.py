@@ -96,8 +96,19 @@ def _normalised(result: KpiResult) -> list[tuple[object, ...]]:
     out = [("total", result.total.n, r(result.total.value), r(result.total.low), r(result.total.high))]
     for p in result.rows:
         c = p.comparison
-        out.append((p.period, p.group, p.label, p.n, r(p.value), r(p.low), r(p.high), r(p.p90),
-                    None if c is None else (r(c.difference), r(c.p_value), c.significant)))
+        out.append(
+            (
+                p.period,
+                p.group,
+                p.label,
+                p.n,
+                r(p.value),
+                r(p.low),
+                r(p.high),
+                r(p.p90),
+                None if c is None else (r(c.difference), r(c.p_value), c.significant),
+            )
+        )
     return out
 
 

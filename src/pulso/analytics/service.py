@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Connection, Select, func, select
+import pyarrow.compute as pc
+from sqlalchemy import URL, Connection, Select, func, literal, select, union_all
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from pulso.accounts import service as accounts
@@ -19,6 +21,7 @@ from pulso.analytics.facts import (
     operational_feedback,
     operational_interactions,
 )
+from pulso.analytics.reader import read_batches
 from pulso.analytics.store import AnalyticStore
 from pulso.feedback.models import Feedback
 from pulso.interactions.models import Interaction
@@ -28,6 +31,8 @@ from pulso.runtime import Runtime
 log = logging.getLogger(__name__)
 
 BATCH_ROWS = 250_000
+# From this many changed rows on, read them with the ADBC driver (bulk) rather than the DB-API cursor.
+BULK_ROWS = 50_000
 
 _ARROW_TYPES = {
     "BIGINT": pa.int64(),
@@ -76,29 +81,95 @@ class ConsistencyReport:
         return self.operational_version == self.analytic_version and all(f.consistent for f in self.facts)
 
 
-def _arrow_batches(
+def _sentinel(columns: tuple[tuple[str, str, Any], ...], time_column: str) -> Select[Any]:
+    """One typed row (id -1) that fixes the column types the SQLite ADBC driver infers from values."""
+    samples = {"VARCHAR": "s", "DOUBLE": 0.5, "BOOLEAN": 0}
+    values = [
+        literal("1970-01-01 00:00:00.000000").label(name)
+        if name == time_column
+        else literal(-1 if name == "id" else samples.get(duck_type, 0)).label(name)
+        for name, duck_type, _ in columns
+    ]
+    return select(*values)
+
+
+def _to_schema(table: pa.Table, columns: tuple[tuple[str, str, Any], ...], time_column: str) -> pa.Table:
+    names = [n for n, _, _ in columns]
+    table = table.rename_columns(names)
+    stamps = table[time_column]
+    if not pa.types.is_timestamp(stamps.type):
+        # SQLite keeps naive UTC text; parse it in bulk with Arrow.
+        stamps = stamps.cast(pa.string()).cast(pa.timestamp("us"))
+    table = table.set_column(names.index(time_column), time_column, stamps.cast(pa.timestamp("us", "UTC")))
+    schema = pa.schema([(n, pa.timestamp("us", "UTC") if n == time_column else _ARROW_TYPES[t]) for n, t, _ in columns])
+    return table.cast(schema)
+
+
+def _read_small(
     conn: Connection, query: Select[Any], columns: tuple[tuple[str, str, Any], ...], time_column: str
 ) -> Iterator[pa.Table]:
-    dialect = conn.dialect.name
-    result = conn.execution_options(stream_results=True, yield_per=BATCH_ROWS).execute(query)
+    """A few changes: the DB-API cursor of the sync's own transaction, without ORM row processing."""
+    compiled = query.compile(dialect=conn.dialect)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    params: Any = (
+        [compiled.params[name] for name in compiled.positiontup]
+        if compiled.positiontup is not None
+        else compiled.params
+    )
+    cursor.execute(str(compiled), params)
     names = [n for n, _, _ in columns]
-    for rows in result.partitions(BATCH_ROWS):
-        values = list(zip(*rows, strict=True)) if rows else [() for _ in names]
-        arrays = []
-        for (name, duck_type, _), column in zip(columns, values, strict=True):
-            if name == time_column:
-                if dialect == "sqlite":  # naive UTC text, parsed in bulk by Arrow
-                    array = pa.array(column, pa.string()).cast(pa.timestamp("us")).cast(pa.timestamp("us", "UTC"))
-                else:
-                    array = pa.array(column, pa.timestamp("us", "UTC"))
-            else:
-                array = pa.array(column, _ARROW_TYPES[duck_type])
-            arrays.append(array)
-        yield pa.Table.from_arrays(arrays, names=names)
+    while rows := cursor.fetchmany(BATCH_ROWS):
+        arrays = [pa.array(values) for values in zip(*rows, strict=True)]
+        yield _to_schema(pa.Table.from_arrays(arrays, names=names), columns, time_column)
+    cursor.close()
+
+
+def _read_bulk(
+    url: URL, query: Select[Any], columns: tuple[tuple[str, str, Any], ...], time_column: str
+) -> Iterator[pa.Table]:
+    """Many changes: Arrow straight from the database's ADBC driver (analytics/reader.py)."""
+    if url.get_backend_name() == "sqlite":
+        # The SQLite driver infers types from values; a typed first row (id -1) fixes them.
+        query = union_all(_sentinel(columns, time_column), select(query.subquery()))  # type: ignore[assignment]
+        dialect: Any = sqlite.dialect(paramstyle="qmark")
+    else:
+        dialect = postgresql.dialect(paramstyle="numeric_dollar")
+    compiled = query.compile(dialect=dialect)
+    params = [compiled.params[name] for name in compiled.positiontup or ()]
+    for batch in read_batches(url, str(compiled), params, BATCH_ROWS):
+        table = pa.Table.from_batches([batch])
+        if table.num_rows and table.column(0)[0].as_py() == -1:
+            table = table.slice(1)  # the sentinel comes first: slicing is free, filtering copies
+        if pc.any(pc.equal(table.column(0), -1)).as_py():
+            table = table.filter(pc.not_equal(table.column(0), -1))
+        if table.num_rows:
+            yield _to_schema(table, columns, time_column)
+
+
+def _read_changes(
+    session: Session,
+    query: Select[Any],
+    model: Any,
+    low: int,
+    high: int,
+    columns: tuple[tuple[str, str, Any], ...],
+    time_column: str,
+) -> Iterator[pa.Table]:
+    count = session.execute(
+        select(func.count()).select_from(model).where(model.version > low, model.version <= high)
+    ).scalar_one()
+    if count == 0:
+        return
+    changed = _changed_since(query, model, low, high)
+    if count < BULK_ROWS:
+        yield from _read_small(session.connection(), changed, columns, time_column)
+    else:
+        # Versions <= high are all committed (ADR 0002), so another connection reads exactly them.
+        yield from _read_bulk(session.get_bind().engine.url, changed, columns, time_column)
 
 
 def _changed_since(query: Select[Any], model: Any, low: int, high: int) -> Select[Any]:
-    return query.where(model.version > low, model.version <= high).order_by(model.version)
+    return query.where(model.version > low, model.version <= high).order_by(model.version, model.id)
 
 
 def sync_store(session: Session, store: AnalyticStore, *, full: bool = False) -> SyncResult:
@@ -115,13 +186,12 @@ def sync_store(session: Session, store: AnalyticStore, *, full: bool = False) ->
     high = current_version(session)
     if high == low:
         return SyncResult(low, high, 0, 0, 0, time.perf_counter() - started)
-    conn = session.connection()
     with store.applying() as changes:
-        feedback_q = _changed_since(operational_feedback(raw_timestamps=True), Feedback, low, high)
-        for batch in _arrow_batches(conn, feedback_q, FEEDBACK_COLUMNS, "received_at"):
+        feedback_q = operational_feedback(raw_timestamps=True)
+        for batch in _read_changes(session, feedback_q, Feedback, low, high, FEEDBACK_COLUMNS, "received_at"):
             changes.stage("feedback", batch)
-        interactions_q = _changed_since(operational_interactions(raw_timestamps=True), Interaction, low, high)
-        for batch in _arrow_batches(conn, interactions_q, INTERACTION_COLUMNS, "opened_at"):
+        interactions_q = operational_interactions(raw_timestamps=True)
+        for batch in _read_changes(session, interactions_q, Interaction, low, high, INTERACTION_COLUMNS, "opened_at"):
             changes.stage("interactions", batch)
         deletions = session.execute(
             select(FactDeletion.fact, FactDeletion.fact_id).where(
@@ -196,3 +266,14 @@ def check(runtime: Runtime) -> ConsistencyReport:
                 FactCheck(fact, {k: float(v) for k, v in op_row.items()}, {k: float(v) for k, v in an_row.items()})
             )
     return ConsistencyReport(op_version, store.watermark, facts)
+
+
+def sync_if_free(runtime: Runtime) -> SyncResult | None:
+    """Sync now unless another process (a running server) owns the analytic store; it syncs by itself."""
+    from pulso.analytics.store import AnalyticStoreBusy
+
+    try:
+        return sync(runtime)
+    except AnalyticStoreBusy:
+        log.info("analytic store held by another process; it will pick up the changes")
+        return None

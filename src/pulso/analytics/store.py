@@ -234,12 +234,11 @@ class ChangeSet:
             cur.execute(f"DELETE FROM {table} WHERE id IN (SELECT id FROM {staged})")
             names = ", ".join(n for n, _, _ in columns)
             casts = ", ".join(f"CAST({n} AS {t})" for n, t, _ in columns)
-            # Keep the latest version of a fact staged twice within one sync.
+            # Each fact is read once per sync (one row per id), so no de-duplication is needed.
             cur.execute(
                 f"INSERT INTO {table} ({names}, local_day) "
                 f"SELECT {casts}, CAST(timezone('{tz}', CAST({time_column} AS TIMESTAMPTZ)) AS DATE) "
-                f"FROM {staged} QUALIFY row_number() OVER (PARTITION BY id ORDER BY version DESC) = 1 "
-                f"ORDER BY {time_column}"
+                f"FROM {staged}"
             )
             cur.execute(
                 f"INSERT INTO touched_days SELECT DISTINCT local_day FROM {table} f SEMI JOIN {staged} s ON f.id = s.id"

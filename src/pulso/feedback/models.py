@@ -43,9 +43,7 @@ class Feedback(Versioned, Base):
     source: Mapped[FeedbackSource] = mapped_column(enum_column_type(FeedbackSource))
     external_id: Mapped[str] = mapped_column(String(128))
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    customer_id: Mapped[int | None] = mapped_column(
-        ForeignKey("customers.id", ondelete="SET NULL"), index=True
-    )
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"), index=True)
     interaction_id: Mapped[int | None] = mapped_column(ForeignKey("interactions.id", ondelete="SET NULL"))
     touchpoint_id: Mapped[int | None] = mapped_column(ForeignKey("touchpoints.id", ondelete="SET NULL"))
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -25,9 +25,7 @@ class Interaction(Versioned, Base):
     source: Mapped[str] = mapped_column(String(40), default="import")
     external_id: Mapped[str] = mapped_column(String(128))
     channel: Mapped[Channel | None] = mapped_column(enum_column_type(Channel))
-    customer_id: Mapped[int | None] = mapped_column(
-        ForeignKey("customers.id", ondelete="SET NULL"), index=True
-    )
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"), index=True)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
     touchpoint_id: Mapped[int | None] = mapped_column(ForeignKey("touchpoints.id", ondelete="SET NULL"))

@@ -41,7 +41,5 @@ class Touchpoint(Base):
     name_en: Mapped[str | None] = mapped_column(String(200))
     channel: Mapped[Channel | None] = mapped_column(enum_column_type(Channel))
     owner_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
-    layer: Mapped[BlueprintLayer] = mapped_column(
-        enum_column_type(BlueprintLayer), default=BlueprintLayer.FRONTSTAGE
-    )
+    layer: Mapped[BlueprintLayer] = mapped_column(enum_column_type(BlueprintLayer), default=BlueprintLayer.FRONTSTAGE)
     is_moment_of_truth: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -69,9 +69,7 @@ def next_version(session: Session) -> int:
 
 def current_version(session: Session) -> int:
     """The highest version committed so far (0 on an empty store)."""
-    value = session.execute(
-        select(ChangeCounter.value).where(ChangeCounter.name == FACTS_COUNTER)
-    ).scalar_one_or_none()
+    value = session.execute(select(ChangeCounter.value).where(ChangeCounter.name == FACTS_COUNTER)).scalar_one_or_none()
     return int(value or 0)
 
 

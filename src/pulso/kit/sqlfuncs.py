@@ -65,13 +65,6 @@ class _Quantile:
         return self.values[index]
 
 
-def _epoch_seconds(value: str | None) -> float | None:
-    if value is None:
-        return None
-    return datetime.fromisoformat(value).replace(tzinfo=UTC).timestamp()
-
-
 def register_sqlite_functions(connection: sqlite3.Connection) -> None:
     connection.create_function("pulso_local_trunc", 3, _local_trunc, deterministic=True)
-    connection.create_function("pulso_epoch", 1, _epoch_seconds, deterministic=True)
     connection.create_aggregate("pulso_quantile", 2, _Quantile)  # type: ignore[arg-type]

@@ -151,9 +151,7 @@ def additive_query(source: FactSource, s: Slice, *, use_rollups: bool = True) ->
     measures = ADDITIVE_MEASURES[s.kpi]
     if rollup is not None:
         table = rollup
-        aggregates = [
-            func.coalesce(func.sum(table.c[col]), 0).label(label) for label, _, col in measures if col
-        ]
+        aggregates = [func.coalesce(func.sum(table.c[col]), 0).label(label) for label, _, col in measures if col]
     else:
         aggregates = [fn(table.c).label(label) for label, fn, _ in measures]
     keys = _keys(table, source, s)

@@ -160,7 +160,7 @@ def _labels(session: Session, dimension: str | None, keys: set[Any]) -> dict[Any
         return {}
     model, label, _ = _LABELLED[dimension]
     rows = session.execute(select(model.id, label).where(model.id.in_([k for k in keys if k is not None])))
-    return dict(rows)
+    return {key: name for key, name in rows}  # noqa: C416 - a Result is not a mapping
 
 
 def _resolve_filter(session: Session, dimension: str, values: Sequence[str]) -> tuple[Any, ...]:
@@ -455,9 +455,11 @@ def compute_on(
         points = [p for p in points if p.n >= q.min_n]
     if q.sort != "key":
 
-        def sort_key(p: KpiPoint) -> tuple[bool, float, str]:
+        def sort_key(p: KpiPoint) -> tuple[bool, float, tuple[int, float, str]]:
             number = float(p.n) if q.sort == "n" else (p.value if p.value is not None else float("-inf"))
-            return (p.value is None, -number if q.sort in ("-value", "n") else number, str(p.group))
+            # Ties in a natural order of the group (ids numerically), so a top-N list is stable.
+            group = (0, float(p.group), "") if isinstance(p.group, int) else (1, 0.0, str(p.group))
+            return (p.value is None, -number if q.sort in ("-value", "n") else number, group)
 
         points.sort(key=sort_key)
     if q.limit is not None:

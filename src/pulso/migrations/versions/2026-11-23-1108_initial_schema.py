@@ -155,9 +155,7 @@ def upgrade() -> None:
         sa.Column("locale", sa.String(length=8), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
         sa.Column("created_at", pulso.kit.db.UtcDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["team_id"], ["teams.id"], name=op.f("fk_users_team_id_teams"), ondelete="SET NULL"
-        ),
+        sa.ForeignKeyConstraint(["team_id"], ["teams.id"], name=op.f("fk_users_team_id_teams"), ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("code", name=op.f("uq_users_code")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
@@ -501,9 +499,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["product_id"], ["products.id"], name=op.f("fk_feedback_product_id_products"), ondelete="SET NULL"
         ),
-        sa.ForeignKeyConstraint(
-            ["team_id"], ["teams.id"], name=op.f("fk_feedback_team_id_teams"), ondelete="SET NULL"
-        ),
+        sa.ForeignKeyConstraint(["team_id"], ["teams.id"], name=op.f("fk_feedback_team_id_teams"), ondelete="SET NULL"),
         sa.ForeignKeyConstraint(
             ["touchpoint_id"],
             ["touchpoints.id"],

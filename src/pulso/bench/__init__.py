@@ -1,0 +1,1 @@
+"""`pulso bench`: the import and dashboard benchmarks (results in docs/benchmarks.md)."""

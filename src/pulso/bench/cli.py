@@ -1,0 +1,144 @@
+"""`pulso bench`: measure import throughput and the dashboard; see docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+from rich.console import Console
+
+from pulso.bench import service
+from pulso.config import Settings
+from pulso.feedback.enums import ImportKind
+from pulso.runtime import Runtime, set_runtime
+
+bench = typer.Typer(help="Benchmarks. / Pruebas de rendimiento.", no_args_is_help=True)
+console = Console()
+
+
+def _runtime(data_dir: Path, database_url: str | None) -> Runtime:
+    if data_dir.exists():
+        shutil.rmtree(data_dir)
+    settings = Settings(
+        data_dir=data_dir, database_url=database_url, queue="immediate", timezone="UTC", analytics_sync_seconds=0
+    )
+    runtime = Runtime(settings)
+    set_runtime(runtime)
+    if database_url and not database_url.startswith("sqlite"):
+        from sqlalchemy import text
+
+        from pulso.db_models import metadata
+
+        # A clean PostgreSQL schema for a repeatable run.
+        with runtime.engine.begin() as conn:
+            for table in reversed(metadata.sorted_tables):
+                conn.execute(text(f'DROP TABLE IF EXISTS "{table.name}" CASCADE'))
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    runtime.migrate()
+    with runtime.sessions() as session, session.begin():
+        service.create_bench_entities(session)
+    return runtime
+
+
+@bench.command("import")
+def import_bench(
+    rows: Annotated[int, typer.Option(help="Rows in the generated CSV.")] = 1_000_000,
+    data_dir: Annotated[Path | None, typer.Option(help="Scratch folder (wiped); default: a temporary one.")] = None,
+    database_url: Annotated[str | None, typer.Option(help="Operational store; default SQLite in data-dir.")] = None,
+) -> None:
+    """Import N feedback rows from CSV, end to end (parse, validate, store, analytic sync)."""
+    from pulso.feedback.service import ImportOptions, import_file
+
+    folder = data_dir or Path(tempfile.mkdtemp(prefix="pulso-bench-"))
+    runtime = _runtime(folder, database_url)
+    csv_path = folder / "feedback.csv"
+    frame = service.synthetic_feedback(rows)
+    frame.with_columns(pl.col("received_at").dt.strftime("%Y-%m-%dT%H:%M:%SZ")).write_csv(csv_path)
+    console.print(
+        f"{rows:,} rows, {csv_path.stat().st_size / 2**20:.0f} MiB CSV → {runtime.engine.url.get_backend_name()}"
+    )
+    report, seconds = service.timed(
+        "import (end to end)",
+        lambda: import_file(runtime, csv_path, ImportOptions(kind=ImportKind.FEEDBACK, sync_analytics=True)),
+        console.print,
+    )
+    counts = runtime.analytics.counts()
+    console.print(
+        f"inserted {report.inserted:,}, rejected {report.rejected:,}; analytic store holds "
+        f"{counts['feedback_facts']:,} rows"
+    )
+    console.print(f"[bold]{rows / seconds:,.0f} rows/s[/] end to end")
+    again, seconds_again = service.timed(
+        "re-import of the same file",
+        lambda: import_file(runtime, csv_path, ImportOptions(kind=ImportKind.FEEDBACK, sync_analytics=True)),
+        console.print,
+    )
+    console.print(
+        f"re-import: unchanged {again.unchanged:,}, inserted {again.inserted:,} ({rows / seconds_again:,.0f} rows/s)"
+    )
+    print(
+        json.dumps(
+            {
+                "rows": rows,
+                "seconds": round(seconds, 3),
+                "rows_per_second": round(rows / seconds),
+                "reimport_seconds": round(seconds_again, 3),
+                "machine": service.machine(),
+            }
+        )
+    )
+
+
+@bench.command("dashboard")
+def dashboard_bench(
+    parquet: Annotated[Path, typer.Argument(help="Data from shared/bench/gen.py (python gen.py N out.parquet).")],
+    runs: Annotated[int, typer.Option(help="Timed runs after one warm-up.")] = 5,
+    data_dir: Annotated[Path | None, typer.Option(help="Scratch folder (wiped); default: a temporary one.")] = None,
+    database_url: Annotated[str | None, typer.Option(help="Operational store; default SQLite in data-dir.")] = None,
+    operational: Annotated[bool, typer.Option(help="Also time the dashboard on the operational store.")] = False,
+) -> None:
+    """Load the anchor's data through Pulso's import, then time the four-query dashboard."""
+    from pulso.feedback.service import ImportOptions, ImportReport, import_frame
+
+    folder = data_dir or Path(tempfile.mkdtemp(prefix="pulso-bench-"))
+    runtime = _runtime(folder, database_url)
+    console.print(f"{parquet.name} → {runtime.engine.url.get_backend_name()} + DuckDB")
+
+    def load() -> ImportReport:
+        # The frame lives only inside this call, so the memory figure below is the store's, not the file's.
+        frame = service.anchor_frame_to_import(pl.read_parquet(parquet))
+        options = ImportOptions(kind=ImportKind.FEEDBACK, sync_analytics=True)
+        return import_frame(runtime, frame, options, name=parquet.name)
+
+    report, load_seconds = service.timed("load through the import", load, console.print)
+    console.print(f"inserted {report.inserted:,}, rejected {report.rejected:,}")
+    results = [service.run_dashboard(runtime, engine="analytic", runs=runs)]
+    if operational:
+        results.append(service.run_dashboard(runtime, engine="operational", runs=max(1, min(runs, 3))))
+    for r in results:
+        prints = "  ".join(f"{k}={v}" for k, v in r.fingerprints.items())
+        console.print(f"pulso ({r.engine:11s}) median {r.median_seconds:.4f} s  {prints}  rss {r.rss_mb:,.0f} MiB")
+    print(
+        json.dumps(
+            {
+                "rows": report.rows_total,
+                "load_seconds": round(load_seconds, 2),
+                "results": [
+                    {
+                        "engine": r.engine,
+                        "median": r.median_seconds,
+                        "runs": r.runs,
+                        "fingerprints": r.fingerprints,
+                        "rss_mb": round(r.rss_mb),
+                    }
+                    for r in results
+                ],
+                "machine": service.machine(),
+            }
+        )
+    )

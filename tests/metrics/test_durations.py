@@ -1,0 +1,38 @@
+"""Median, p90 and the order-statistic CI of the median computed in SQL match the pure rank rule."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy.orm import Session
+
+from pulso.analytics import service as analytics
+from pulso.metrics import logic
+from pulso.metrics import service as metrics
+from pulso.metrics.repository import FactSource
+from pulso.runtime import Runtime
+from tests.factories import make_interaction, make_org
+
+
+@pytest.mark.parametrize("n", [1, 7, 37, 100])
+def test_sql_order_statistics_match_logic(runtime: Runtime, session: Session, n: int) -> None:
+    opened = datetime(2026, 5, 4, 9, tzinfo=UTC)
+    with session.begin():
+        make_org(session)
+        for minutes in range(n, 0, -1):  # inserted in reverse: the SQL must sort
+            make_interaction(session, opened_at=opened, first_response_at=opened + timedelta(minutes=minutes))
+    analytics.sync(runtime)
+    query = metrics.KpiQuery("first_response_time", date(2026, 5, 1), date(2026, 5, 31))
+    j, k = logic.median_ci_ranks(n)
+    with session.begin():
+        results = [metrics.compute_on(session.connection(), FactSource("operational", "UTC"), session, query)]
+        with runtime.analytics.engine.connect() as conn:
+            results.append(metrics.compute_on(conn, FactSource("analytic", "UTC"), session, query))
+    for result in results:
+        total = result.total
+        assert total.n == n
+        assert total.value == pytest.approx(math.ceil(n / 2))  # values are their own ranks, in minutes
+        assert total.p90 == pytest.approx(math.ceil(0.9 * n))
+        assert (total.low, total.high) == (pytest.approx(j), pytest.approx(k))
