@@ -101,3 +101,7 @@ def main() -> None:
     except KeyboardInterrupt:
         console.print("interrupted / interrumpido")
         sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

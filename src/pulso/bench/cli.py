@@ -101,6 +101,9 @@ def dashboard_bench(
     data_dir: Annotated[Path | None, typer.Option(help="Scratch folder (wiped); default: a temporary one.")] = None,
     database_url: Annotated[str | None, typer.Option(help="Operational store; default SQLite in data-dir.")] = None,
     operational: Annotated[bool, typer.Option(help="Also time the dashboard on the operational store.")] = False,
+    served: Annotated[
+        bool, typer.Option(help="Also time it over HTTP against `pulso serve` and read its RSS.")
+    ] = False,
 ) -> None:
     """Load the anchor's data through Pulso's import, then time the four-query dashboard."""
     from pulso.feedback.service import ImportOptions, ImportReport, import_frame
@@ -120,6 +123,11 @@ def dashboard_bench(
     results = [service.run_dashboard(runtime, engine="analytic", runs=runs)]
     if operational:
         results.append(service.run_dashboard(runtime, engine="operational", runs=max(1, min(runs, 3))))
+    served_run = None
+    if served:
+        runtime.close()  # the server process takes over the DuckDB file
+        served_run = service.run_served_dashboard(folder, database_url, runs=runs)
+        console.print(f"pulso serve (HTTP) median {served_run.median_seconds:.4f} s  rss {served_run.rss_mb:,.0f} MiB")
     for r in results:
         prints = "  ".join(f"{k}={v}" for k, v in r.fingerprints.items())
         console.print(f"pulso ({r.engine:11s}) median {r.median_seconds:.4f} s  {prints}  rss {r.rss_mb:,.0f} MiB")

@@ -211,3 +211,86 @@ def timed(label: str, fn: Callable[[], Any], log: Callable[[str], None]) -> tupl
 
 def data_path(path: str | Path) -> Path:
     return Path(path).expanduser().resolve()
+
+
+def dashboard_params() -> list[tuple[str, dict[str, Any]]]:
+    """The dashboard's queries as API requests (path, query parameters)."""
+    requests = []
+    for widget in DASHBOARD:
+        for q in widget.queries:
+            params: dict[str, Any] = {
+                "from": q.start.isoformat(),
+                "to": q.end.isoformat(),
+                "min_n": q.min_n,
+                "sort": q.sort,
+                "only_min_n": q.only_min_n,
+            }
+            if q.grain:
+                params["grain"] = q.grain
+            if q.by:
+                params["by"] = q.by
+            if q.limit:
+                params["limit"] = q.limit
+            for dimension, values in q.filters.items():
+                params[dimension] = list(values)
+            requests.append((f"/api/v1/metrics/{q.kpi}", params))
+    return requests
+
+
+@dataclass
+class ServedRun:
+    median_seconds: float
+    runs: list[float]
+    rss_mb: float
+
+
+def run_served_dashboard(data_dir: Path, database_url: str | None, *, runs: int, port: int = 8765) -> ServedRun:
+    """Start `pulso serve` on the benchmark's stores, time the dashboard over HTTP, read the server's RSS."""
+    import subprocess
+    import sys
+
+    import httpx
+
+    env = {**os.environ, "PULSO_DATA_DIR": str(data_dir), "PULSO_ANALYTICS_SYNC_SECONDS": "0"}
+    if database_url:
+        env["PULSO_DATABASE_URL"] = database_url
+    token_out = subprocess.run(
+        [sys.executable, "-m", "pulso.cli", "token", "create", "--name", "bench"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    token = token_out.stdout.strip().splitlines()[-1]
+    server = subprocess.Popen(  # noqa: S603 - our own CLI
+        [sys.executable, "-m", "pulso.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=120) as client:
+            for _ in range(600):
+                try:
+                    if client.get("/api/v1/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            requests = dashboard_params()
+
+            def once() -> None:
+                for path, params in requests:
+                    client.get(path, params=params).raise_for_status()
+
+            once()
+            totals = []
+            for _ in range(runs):
+                started = time.perf_counter()
+                once()
+                totals.append(time.perf_counter() - started)
+        rss = psutil.Process(server.pid).memory_info().rss / 2**20
+        return ServedRun(statistics.median(totals), totals, rss)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
