@@ -17,7 +17,6 @@ from sqlalchemy import (
     DateTime,
     Float,
     MetaData,
-    Select,
     SmallInteger,
     String,
     Table,
@@ -30,6 +29,7 @@ from pulso.customers.models import Customer
 from pulso.feedback.models import Feedback
 from pulso.interactions.models import Interaction
 from pulso.journeys.models import Touchpoint
+from pulso.kit.db import AnySelect
 from pulso.kit.sqlexpr import epoch_seconds
 
 analytic_metadata = MetaData()
@@ -116,7 +116,7 @@ feedback_facts = _table("feedback_facts", FEEDBACK_COLUMNS, Column("local_day", 
 interaction_facts = _table("interaction_facts", INTERACTION_COLUMNS, Column("local_day", Date))
 
 
-def operational_feedback(*, raw_timestamps: bool = False) -> Select[Any]:
+def operational_feedback(*, raw_timestamps: bool = False) -> AnySelect:
     """The feedback facts as a SELECT over the operational tables (same column names)."""
     received = type_coerce(Feedback.received_at, String) if raw_timestamps else Feedback.received_at
     return (
@@ -149,7 +149,7 @@ def operational_feedback(*, raw_timestamps: bool = False) -> Select[Any]:
     )
 
 
-def operational_interactions(*, raw_timestamps: bool = False) -> Select[Any]:
+def operational_interactions(*, raw_timestamps: bool = False) -> AnySelect:
     """The interaction facts as a SELECT over the operational tables (same column names)."""
     opened = type_coerce(Interaction.opened_at, String) if raw_timestamps else Interaction.opened_at
     opened_s = epoch_seconds(Interaction.opened_at)

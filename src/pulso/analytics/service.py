@@ -10,7 +10,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import URL, Connection, Select, func, literal, select, union_all
+from sqlalchemy import URL, Connection, func, literal, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -26,6 +26,7 @@ from pulso.analytics.store import AnalyticStore
 from pulso.feedback.models import Feedback
 from pulso.interactions.models import Interaction
 from pulso.kit.changes import FactDeletion, current_version
+from pulso.kit.db import AnySelect
 from pulso.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ class ConsistencyReport:
         return self.operational_version == self.analytic_version and all(f.consistent for f in self.facts)
 
 
-def _sentinel(columns: tuple[tuple[str, str, Any], ...], time_column: str) -> Select[Any]:
+def _sentinel(columns: tuple[tuple[str, str, Any], ...], time_column: str) -> AnySelect:
     """One typed row (id -1) that fixes the column types the SQLite ADBC driver infers from values."""
     samples = {"VARCHAR": "s", "DOUBLE": 0.5, "BOOLEAN": 0}
     values = [
@@ -106,7 +107,7 @@ def _to_schema(table: pa.Table, columns: tuple[tuple[str, str, Any], ...], time_
 
 
 def _read_small(
-    conn: Connection, query: Select[Any], columns: tuple[tuple[str, str, Any], ...], time_column: str
+    conn: Connection, query: AnySelect, columns: tuple[tuple[str, str, Any], ...], time_column: str
 ) -> Iterator[pa.Table]:
     """A few changes: the DB-API cursor of the sync's own transaction, without ORM row processing."""
     compiled = query.compile(dialect=conn.dialect)
@@ -125,7 +126,7 @@ def _read_small(
 
 
 def _read_bulk(
-    url: URL, query: Select[Any], columns: tuple[tuple[str, str, Any], ...], time_column: str
+    url: URL, query: AnySelect, columns: tuple[tuple[str, str, Any], ...], time_column: str
 ) -> Iterator[pa.Table]:
     """Many changes: Arrow straight from the database's ADBC driver (analytics/reader.py)."""
     if url.get_backend_name() == "sqlite":
@@ -133,7 +134,7 @@ def _read_bulk(
         query = union_all(_sentinel(columns, time_column), select(query.subquery()))  # type: ignore[assignment]
         dialect: Any = sqlite.dialect(paramstyle="qmark")
     else:
-        dialect = postgresql.dialect(paramstyle="numeric_dollar")
+        dialect = postgresql.dialect(paramstyle="numeric_dollar")  # type: ignore[no-untyped-call]
     compiled = query.compile(dialect=dialect)
     params = [compiled.params[name] for name in compiled.positiontup or ()]
     for batch in read_batches(url, str(compiled), params, BATCH_ROWS):
@@ -148,7 +149,7 @@ def _read_bulk(
 
 def _read_changes(
     session: Session,
-    query: Select[Any],
+    query: AnySelect,
     model: Any,
     low: int,
     high: int,
@@ -168,7 +169,7 @@ def _read_changes(
         yield from _read_bulk(session.get_bind().engine.url, changed, columns, time_column)
 
 
-def _changed_since(query: Select[Any], model: Any, low: int, high: int) -> Select[Any]:
+def _changed_since(query: AnySelect, model: Any, low: int, high: int) -> AnySelect:
     return query.where(model.version > low, model.version <= high).order_by(model.version, model.id)
 
 
@@ -230,7 +231,7 @@ def rebuild(runtime: Runtime) -> SyncResult:
 _CHECK_MEASURES = ("rows", "id_sum", "version_sum", "nps_sum", "csat_sum", "ces_sum")
 
 
-def _fingerprint_query(source: Any, score_columns: tuple[str, ...]) -> Select[Any]:
+def _fingerprint_query(source: Any, score_columns: tuple[str, ...]) -> AnySelect:
     c = source.c
     exprs = [
         func.count().label("rows"),

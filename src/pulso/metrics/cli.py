@@ -176,8 +176,8 @@ def kpi(
         compare=compare,  # type: ignore[arg-type]
         confidence=confidence,
         min_n=min_n,
-        sort=sort,
-        limit=limit,  # type: ignore[arg-type]
+        sort=sort,  # type: ignore[arg-type]
+        limit=limit,
         only_min_n=only_min_n,
     )
     try:

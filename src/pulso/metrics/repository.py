@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, FromClause, Select, and_, func, literal, or_, select
+from sqlalchemy import Connection, FromClause, and_, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from pulso.analytics.facts import (
@@ -25,6 +25,7 @@ from pulso.analytics.facts import (
     operational_interactions,
     rollup_table,
 )
+from pulso.kit.db import AnySelect
 from pulso.kit.sqlexpr import local_trunc, trunc_date
 
 Measure = tuple[str, Callable[[Any], ColumnElement[Any]], str | None]
@@ -144,7 +145,7 @@ def _keys(table: FromClause, source: FactSource, s: Slice) -> list[ColumnElement
     return keys
 
 
-def additive_query(source: FactSource, s: Slice, *, use_rollups: bool = True) -> Select[Any]:
+def additive_query(source: FactSource, s: Slice, *, use_rollups: bool = True) -> AnySelect:
     """Sums per (period, group) for an additive KPI; on the analytic store from a rollup when one fits."""
     table: FromClause = source.facts(s.kpi)
     rollup = choose_rollup(s.kpi, s.columns()) if use_rollups and source.name == "analytic" else None
@@ -161,7 +162,7 @@ def additive_query(source: FactSource, s: Slice, *, use_rollups: bool = True) ->
     return query
 
 
-def duration_query(source: FactSource, s: Slice, z: float) -> Select[Any]:
+def duration_query(source: FactSource, s: Slice, z: float) -> AnySelect:
     """Median, p90 and a distribution-free CI of the median, per (period, group), in the engine.
 
     Order statistics by window functions, portable to every engine: the median is the value of rank
@@ -188,7 +189,7 @@ def duration_query(source: FactSource, s: Slice, z: float) -> Select[Any]:
     # logic.median_ci_ranks (Campbell & Gardner), i.e. |2r - n - 1| <= z*sqrt(n) + 2.
     distance = func.abs(2 * r - n - 1)
     in_ci = or_(distance <= 2, (distance - 2) * (distance - 2) <= literal(z * z) * n)
-    outer_keys = [ranked.c[k.key] for k in keys]
+    outer_keys = [ranked.c[str(k.key)] for k in keys]
     query = select(
         *outer_keys,
         func.max(n).label("n"),
@@ -202,5 +203,5 @@ def duration_query(source: FactSource, s: Slice, z: float) -> Select[Any]:
     return query
 
 
-def run(conn: Connection, query: Select[Any]) -> Sequence[Any]:
+def run(conn: Connection, query: AnySelect) -> Sequence[Any]:
     return conn.execute(query).mappings().all()
