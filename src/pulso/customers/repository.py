@@ -1,0 +1,59 @@
+"""Queries on the customers table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pulso.customers.models import Customer
+from pulso.feedback import bulk
+
+TABLE = Customer.__tablename__
+
+
+def ids_by_external_id(session: Session, external_ids: Sequence[str]) -> pl.DataFrame:
+    """(key, id) of the customers among `external_ids` that exist."""
+    return bulk.lookup(session, TABLE, "external_id", external_ids).rename({"external_id": "key"})
+
+
+def insert_missing(session: Session, external_ids: Sequence[str], *, now: datetime) -> int:
+    """Create customers known only by their external id; existing ones are left alone."""
+    frame = pl.DataFrame({"external_id": list(external_ids)}, schema={"external_id": pl.String})
+    spec = bulk.Upsert(
+        table=TABLE,
+        key=("external_id",),
+        columns=("external_id",),
+        compare=(),
+        constants={"is_key_account": False, "attributes": "{}", "created_at": now, "updated_at": now},
+    )
+    return bulk.upsert(session, spec, frame).inserted
+
+
+def upsert(session: Session, frame: pl.DataFrame, *, now: datetime) -> bulk.UpsertCounts:
+    """Insert or update customers by external id; only the columns present in `frame` are written."""
+    columns = tuple(frame.columns)
+    constants: dict[str, Any] = {"created_at": now, "updated_at": now}
+    if "attributes" not in columns:
+        constants["attributes"] = "{}"
+    if "is_key_account" not in columns:
+        constants["is_key_account"] = False
+    spec = bulk.Upsert(
+        table=TABLE,
+        key=("external_id",),
+        columns=columns,
+        compare=tuple(c for c in columns if c != "external_id"),
+        constants=constants,
+        on_update=("updated_at",),
+        json_columns=frozenset({"attributes"}),
+        merge_json=frozenset({"attributes"}),
+    )
+    return bulk.upsert(session, spec, frame)
+
+
+def get_by_external_id(session: Session, external_id: str) -> Customer | None:
+    return session.execute(select(Customer).where(Customer.external_id == external_id)).scalar_one_or_none()

@@ -1,0 +1,760 @@
+"""Public entry points of the feedback domain: imports of feedback, interactions and customers.
+
+An import is a job boundary: it opens its own transactions. It reads the whole file into polars
+(every cell as text), parses and validates whole columns, resolves codes against small lookup
+frames, then writes in batches. Each batch is one transaction together with the import's checkpoint
+(`import_runs.rows_done`), so an interrupted import leaves no partial batch and the same command
+resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import io
+import json
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from time import perf_counter
+
+import polars as pl
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session
+
+from pulso.accounts import service as accounts
+from pulso.accounts.schemas import Principal
+from pulso.customers import service as customers
+from pulso.feedback import logic, repository
+from pulso.feedback.bulk import UpsertCounts
+from pulso.feedback.enums import FeedbackSource, ImportKind, ImportStatus
+from pulso.feedback.logic import ROW, ColumnPlan, ParseContext, SyntheticCatalog, UnusableFile
+from pulso.feedback.models import Feedback, ImportRowError, ImportRun
+from pulso.feedback.repository import FeedbackFilters
+from pulso.feedback.schemas import FeedbackIn, ImportOptions, ImportReport, RowError
+from pulso.interactions import service as interactions
+from pulso.kit.changes import next_version
+from pulso.kit.db import utcnow
+from pulso.kit.errors import NotFound
+from pulso.kit.pagination import Page, PageParams
+from pulso.runtime import Runtime
+
+__all__ = [
+    "FeedbackFilters",
+    "ImportOptions",
+    "ImportReport",
+    "RowError",
+    "UnusableFile",
+    "get_feedback",
+    "get_import",
+    "import_file",
+    "import_frame",
+    "import_items",
+    "list_feedback",
+    "synthetic_feedback_csv",
+]
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+
+_POS = "__pos"  # position of the row in the source, 0-based: what the checkpoint counts
+_SQLITE_IMPORT_CACHE_KIB = 256 * 1024  # 256 MB
+
+# --- reading files -----------------------------------------------------------------------------
+
+_FORMATS = {
+    ".csv": "delimited",
+    ".txt": "delimited",
+    ".tsv": "delimited",
+    ".tab": "delimited",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+    ".xlsx": "excel",
+    ".xlsm": "excel",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+
+
+def detect_format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix == ".xls":
+        raise UnusableFile(
+            f"{path.name}: old Excel (.xls) files are not supported; save it as .xlsx / "
+            "los archivos .xls antiguos no se admiten; guárdelo como .xlsx"
+        )
+    fmt = _FORMATS.get(suffix)
+    if fmt is None:
+        known = ", ".join(sorted(_FORMATS))
+        raise UnusableFile(
+            f"{path.name}: unknown format '{suffix or '(none)'}'; use one of {known} / "
+            f"formato desconocido; use uno de {known}"
+        )
+    return fmt
+
+
+def decode_text(data: bytes, encoding: str | None) -> tuple[str, str]:
+    """The file's text and the encoding it was read with (given, or sniffed: UTF-8 else cp1252)."""
+    if encoding:
+        try:
+            codec = codecs.lookup(encoding).name
+        except LookupError as exc:
+            raise UnusableFile(f"encoding: unknown encoding {encoding!r} / codificación desconocida") from exc
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError as exc:
+            raise UnusableFile(
+                f"the file is not valid {encoding}: byte {exc.start} cannot be decoded; "
+                f"try --encoding utf-8 or cp1252 / el archivo no es {encoding} válido"
+            ) from exc
+        return text.removeprefix("\ufeff"), codec
+    if data.startswith(codecs.BOM_UTF8):
+        return _decode_utf8(data[3:]), "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16").removeprefix("\ufeff"), "utf-16"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        # The five bytes cp1252 leaves undefined: read them as Latin-1 rather than fail.
+        return data.decode("latin-1"), "latin-1"
+
+
+def _decode_utf8(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UnusableFile(
+            f"the file starts with a UTF-8 mark but byte {exc.start} is not UTF-8 / "
+            "el archivo dice ser UTF-8 pero no lo es"
+        ) from exc
+
+
+def _add_row_numbers(frame: pl.DataFrame, first_row: int) -> pl.DataFrame:
+    return frame.with_row_index(ROW, offset=first_row).with_columns(pl.col(ROW).cast(pl.Int64))
+
+
+def _read_delimited(path: Path, options: ImportOptions) -> pl.DataFrame:
+    data = path.read_bytes()
+    encoding = options.encoding
+    if encoding is None and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding_guess = "utf-8" if not data.startswith(codecs.BOM_UTF8) else "utf-8-sig"
+        try:
+            data.decode(encoding_guess)
+            utf8 = data[3:] if encoding_guess == "utf-8-sig" else data  # already UTF-8: no copy needed
+        except UnicodeDecodeError:
+            utf8 = decode_text(data, None)[0].encode("utf-8")
+    else:
+        utf8 = decode_text(data, encoding)[0].encode("utf-8")
+    del data
+    first_line = utf8[: utf8.find(b"\n") if b"\n" in utf8 else len(utf8)].decode("utf-8", "replace")
+    separator = logic.parse_separator(options.separator) if options.separator else logic.sniff_separator(first_line)
+    if not first_line.strip():
+        raise UnusableFile(f"{path.name}: the file is empty or has no header / el archivo está vacío")
+    try:
+        frame = pl.read_csv(
+            io.BytesIO(utf8),
+            separator=separator,
+            infer_schema=False,
+            has_header=True,
+            quote_char='"',
+            raise_if_empty=False,
+        )
+    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UnusableFile(
+            f"{path.name}: cannot be read as a table separated by {separator!r}: {first} — "
+            f"try --separator / no se puede leer como tabla separada por {separator!r}"
+        ) from exc
+    frame = frame.rename({c: c.strip() for c in frame.columns})
+    # Rows are numbered as a text editor shows them: header = 1, and a quoted cell spanning several
+    # lines pushes the following rows down.
+    text_columns = [c for c, t in frame.schema.items() if t == pl.String]
+    embedded = [pl.col(c).str.count_matches("\n", literal=True).fill_null(0) for c in text_columns]
+    has_newlines = (
+        bool(text_columns)
+        and frame.select(
+            pl.any_horizontal(pl.col(c).str.contains("\n", literal=True).any() for c in text_columns)
+        ).item()
+    )
+    if has_newlines:
+        extra = frame.select(pl.sum_horizontal(embedded).alias("n"))["n"]
+        rows = pl.Series(ROW, range(2, frame.height + 2), dtype=pl.Int64) + extra.cum_sum().shift(1, fill_value=0)
+        return frame.with_columns(rows.alias(ROW)).select(ROW, *frame.columns)
+    return _add_row_numbers(frame, 2)
+
+
+def _read_jsonl(path: Path, options: ImportOptions) -> pl.DataFrame:
+    text, _ = decode_text(path.read_bytes(), options.encoding)
+    lines = text.splitlines()
+    numbers = [i for i, line in enumerate(lines, start=1) if line.strip()]
+    try:
+        frame = pl.read_ndjson(io.BytesIO("\n".join(lines[i - 1] for i in numbers).encode()), infer_schema_length=None)
+    except pl.exceptions.PolarsError as exc:
+        raise UnusableFile(f"{path.name}: not valid JSON Lines: {exc} / no es JSON Lines válido") from exc
+    return frame.with_columns(pl.Series(ROW, numbers, dtype=pl.Int64)).select(ROW, *frame.columns)
+
+
+def _read_json(path: Path, options: ImportOptions) -> pl.DataFrame:
+    text, _ = decode_text(path.read_bytes(), options.encoding)
+    if not text.lstrip().startswith("["):
+        return _read_jsonl(path, options)
+    try:
+        frame = pl.read_json(io.BytesIO(text.encode()), infer_schema_length=None)
+    except pl.exceptions.PolarsError as exc:
+        raise UnusableFile(f"{path.name}: not a JSON array of objects: {exc} / no es un arreglo JSON") from exc
+    return _add_row_numbers(frame, 1)
+
+
+def _read_excel(path: Path, options: ImportOptions) -> pl.DataFrame:
+    import fastexcel
+
+    try:
+        workbook = fastexcel.read_excel(str(path))
+    except Exception as exc:  # fastexcel raises its own error types for damaged files
+        raise UnusableFile(
+            f"{path.name}: cannot be read as an Excel workbook: {exc} / no es un libro de Excel"
+        ) from exc
+    names = list(workbook.sheet_names)
+    sheet = options.sheet if options.sheet is not None else names[0]
+    if sheet not in names:
+        listed = ", ".join(f"'{n}'" for n in names)
+        raise UnusableFile(f"sheet '{sheet}' not found; the workbook has {listed} / la hoja no existe; hay {listed}")
+    frame = pl.read_excel(
+        path,
+        sheet_name=sheet,
+        engine="calamine",
+        drop_empty_rows=False,
+        drop_empty_cols=False,
+        infer_schema_length=None,
+        raise_if_empty=False,
+    )
+    frame = frame.rename({c: str(c).strip() for c in frame.columns})
+    return _add_row_numbers(frame, 2)
+
+
+def _read_parquet(path: Path) -> pl.DataFrame:
+    try:
+        frame = pl.read_parquet(path)
+    except pl.exceptions.PolarsError as exc:
+        raise UnusableFile(f"{path.name}: not a valid Parquet file: {exc} / no es Parquet válido") from exc
+    return _add_row_numbers(frame, 1)
+
+
+def read_table(path: Path, options: ImportOptions) -> pl.DataFrame:
+    """The file as a frame with a ROW column; cells as text where the format has no types."""
+    fmt = detect_format(path)
+    if fmt == "delimited":
+        frame = _read_delimited(path, options)
+    elif fmt == "jsonl":
+        frame = _read_jsonl(path, options)
+    elif fmt == "json":
+        frame = _read_json(path, options)
+    elif fmt == "excel":
+        frame = _read_excel(path, options)
+    else:
+        frame = _read_parquet(path)
+    return _drop_empty_rows(frame)
+
+
+def _drop_empty_rows(frame: pl.DataFrame) -> pl.DataFrame:
+    data = [c for c in frame.columns if c != ROW]
+    if not data:
+        return frame
+    empty = [
+        (pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "")) if t == pl.String else pl.col(c).is_null()
+        for c, t in frame.schema.items()
+        if c != ROW
+    ]
+    return frame.filter(~pl.all_horizontal(empty))
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --- the import --------------------------------------------------------------------------------
+
+
+def import_file(
+    runtime: Runtime,
+    path: Path,
+    options: ImportOptions,
+    *,
+    progress: Progress | None = None,
+    user_id: int | None = None,
+) -> ImportReport:
+    """Import a CSV, JSON Lines, Excel or Parquet file; raises UnusableFile when it cannot be read."""
+    started = perf_counter()
+    path = Path(path)
+    if not path.is_file():
+        raise UnusableFile(f"{path}: no such file / no existe el archivo")
+    frame = read_table(path, options)
+    return _run_import(
+        runtime,
+        frame,
+        options,
+        name=path.name,
+        sha256=_file_sha256(path),
+        progress=progress,
+        user_id=user_id,
+        started=started,
+    )
+
+
+def import_frame(
+    runtime: Runtime,
+    frame: pl.DataFrame,
+    options: ImportOptions,
+    *,
+    name: str,
+    progress: Progress | None = None,
+    user_id: int | None = None,
+) -> ImportReport:
+    """Import a frame whose columns are canonical names (typed or text); rows are numbered from 1."""
+    started = perf_counter()
+    if ROW not in frame.columns:
+        frame = _add_row_numbers(frame, 1)
+    frame = _drop_empty_rows(frame)
+    row_hashes = frame.drop(ROW).hash_rows(seed=0)
+    digest = hashlib.sha256(
+        f"{name}|{frame.height}|{','.join(frame.columns)}|{int(row_hashes.sum() or 0)}".encode()
+    ).hexdigest()
+    return _run_import(
+        runtime, frame, options, name=name, sha256=digest, progress=progress, user_id=user_id, started=started
+    )
+
+
+def import_items(
+    runtime: Runtime, items: Sequence[FeedbackIn], *, all_or_nothing: bool = False, user_id: int | None = None
+) -> ImportReport:
+    """The API's import: items validated for shape by Pydantic, then exactly as a file's rows."""
+    columns = [name for name in FeedbackIn.model_fields if name != "extras"]
+    data: dict[str, list[str | None]] = {name: [] for name in columns}
+    extras: list[str | None] = []
+    for item in items:
+        for name in columns:
+            value = getattr(item, name)
+            data[name].append(None if value is None else str(value))
+        extras.append(
+            json.dumps(item.extras, ensure_ascii=False, separators=(",", ":"), sort_keys=True, default=str)
+            if item.extras
+            else None
+        )
+    frame = pl.DataFrame({**data, "extras": extras}, schema=dict.fromkeys([*columns, "extras"], pl.String))
+    used = [c for c in frame.columns if frame[c].null_count() < frame.height]
+    if "received_at" not in used:
+        used.append("received_at")  # so that its absence is a row error, not an unusable request
+    if not any(c in used for c in logic.SCORE_FIELDS):
+        used.append("nps")
+    options = ImportOptions(
+        kind=ImportKind.FEEDBACK,
+        all_or_nothing=all_or_nothing,
+        default_source=FeedbackSource.API,
+        batch_size=max(1, len(items)),
+    )
+    return import_frame(runtime, frame.select(used), options, name="api", user_id=user_id)
+
+
+def _fingerprint(options: ImportOptions) -> str:
+    relevant = asdict(options)
+    relevant.pop("batch_size")
+    relevant.pop("sync_analytics")
+    return hashlib.sha256(json.dumps(relevant, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@dataclass
+class _Validated:
+    plan: ColumnPlan
+    good: pl.DataFrame  # valid rows, with _POS, in file order
+    errors: pl.DataFrame  # row, field, reason, value, _POS; sorted by row
+    rejected_positions: pl.Series
+
+
+@contextmanager
+def _transaction(runtime: Runtime) -> Iterator[Session]:
+    with runtime.sessions() as session, session.begin():
+        yield session
+
+
+def _validate(runtime: Runtime, frame: pl.DataFrame, options: ImportOptions) -> _Validated:
+    headers = [c for c in frame.columns if c != ROW]
+    plan = logic.plan_columns(headers, options.kind, options.mapping)
+    with runtime.sessions() as session:
+        timezone = accounts.organization_timezone(session, default=runtime.settings.timezone)
+        ctx = ParseContext(
+            timezone=timezone,
+            dayfirst=options.dayfirst,
+            default_source=_default_source(options),
+            interaction_source=options.interaction_source,
+        )
+        prepared = logic.prepare(frame, plan, ctx)
+        values = prepared.values.with_row_index(_POS).with_columns(pl.col(_POS).cast(pl.Int64))
+        errors = [prepared.errors]
+        lookups = {
+            "touchpoint": repository.touchpoint_codes,
+            "agent": repository.agent_keys,
+            "team": repository.team_keys,
+            "product": repository.product_skus,
+        }
+        for field_name, load in lookups.items():
+            if field_name in values.columns:
+                values, more = logic.resolve_reference(values, field_name, load(session))
+                errors.append(more)
+        if options.kind is ImportKind.FEEDBACK and "interaction" in values.columns:
+            keys = values.select(
+                pl.col("interaction_source").alias("source"), pl.col("interaction").alias("external_id")
+            ).drop_nulls()
+            found = interactions.interaction_ids(session, keys).select(
+                pl.concat_str("source", pl.lit("\u241f"), "external_id").alias("key"), "id"
+            )
+            values = values.with_columns(
+                __interaction_key=pl.concat_str("interaction_source", pl.lit("\u241f"), "interaction")
+            )
+            values, more = logic.resolve_reference(values, "__interaction_key", found, case_insensitive=False)
+            values = values.rename({"__interaction_key_id": "interaction_id"}).drop("__interaction_key")
+            errors.append(
+                more.with_columns(
+                    field=pl.lit("interaction"),
+                    value=pl.col("value").str.split("\u241f").list.last(),
+                    reason=pl.col("reason").str.replace(r"^__interaction_key: '[^\u241f]*\u241f", "interaction: '"),
+                )
+            )
+    all_errors = pl.concat(errors)
+    key = ["external_id"] if options.kind is ImportKind.CUSTOMERS else ["source", "external_id"]
+    all_errors = pl.concat([all_errors, logic.reject_duplicates(values, all_errors, key)])
+    all_errors = (
+        all_errors.join(values.select(pl.col(ROW).alias("row"), _POS), on="row", how="left")
+        .with_row_index("__order")
+        .sort(["row", "__order"])
+        .drop("__order")
+    )
+    rejected = all_errors[_POS].unique().sort()
+    good = values.filter(~pl.col(_POS).is_in(rejected.implode()))
+    return _Validated(plan, good, all_errors, rejected)
+
+
+def _default_source(options: ImportOptions) -> str:
+    value = str(getattr(options.default_source, "value", options.default_source)).strip()
+    if options.kind is ImportKind.FEEDBACK:
+        try:
+            return FeedbackSource(value).value
+        except ValueError:
+            known = ", ".join(s.value for s in FeedbackSource)
+            raise UnusableFile(f"source: {value!r} is not one of {known} / no es una fuente válida") from None
+    if not value or len(value) > 40:
+        raise UnusableFile(f"source: {value!r} must have 1 to 40 characters / debe tener de 1 a 40 caracteres")
+    return value
+
+
+def _run_import(
+    runtime: Runtime,
+    frame: pl.DataFrame,
+    options: ImportOptions,
+    *,
+    name: str,
+    sha256: str,
+    progress: Progress | None,
+    user_id: int | None,
+    started: float,
+) -> ImportReport:
+    if options.batch_size < 1:
+        raise UnusableFile("batch size: at least 1 / tamaño de lote: al menos 1")
+    checked = _validate(runtime, frame, options)
+    total = frame.height
+    fingerprint = _fingerprint(options)
+    now = utcnow()
+    with _transaction(runtime) as session:
+        run = repository.resumable_run(session, kind=options.kind, sha256=sha256, fingerprint=fingerprint)
+        if run is None:
+            run = repository.add_run(
+                session,
+                ImportRun(
+                    kind=options.kind,
+                    filename=name[:500],
+                    file_sha256=sha256,
+                    options_fingerprint=fingerprint,
+                    status=ImportStatus.RUNNING,
+                    rows_total=total,
+                    mapping=dict(options.mapping),
+                    created_by=user_id,
+                    started_at=now,
+                ),
+            )
+        else:
+            run.status = ImportStatus.RUNNING
+            run.message = None
+        run_id, resumed_from = run.id, run.rows_done
+    errors = [
+        RowError(r, f, reason, v)
+        for r, f, reason, v in checked.errors.select("row", "field", "reason", "value").iter_rows()
+    ]
+    if options.all_or_nothing and checked.errors.height:
+        with _transaction(runtime) as session:
+            repository.add_row_errors(session, run_id, checked.errors)
+            repository.record_progress(
+                session,
+                run_id,
+                rows_done=0,
+                counts=UpsertCounts(),
+                rejected=checked.rejected_positions.len(),
+                status=ImportStatus.REJECTED,
+                message="nothing imported: some rows are invalid (--all-or-nothing) / "
+                "no se importó nada: hay filas inválidas",
+                finished_at=utcnow(),
+            )
+        return ImportReport(
+            run_id,
+            ImportStatus.REJECTED,
+            total,
+            0,
+            0,
+            0,
+            checked.rejected_positions.len(),
+            errors,
+            perf_counter() - started,
+        )
+    writer = _BatchWriter(runtime, checked, options, run_id)
+    try:
+        if progress is not None:
+            progress(resumed_from, total)
+        with writer:
+            done = resumed_from
+            while done < total:
+                end = min(total, done + options.batch_size)
+                writer.write(done, end)
+                done = end
+                if progress is not None:
+                    progress(done, total)
+        with _transaction(runtime) as session:
+            repository.finish_run(session, run_id, status=ImportStatus.DONE, finished_at=utcnow())
+    except Exception as exc:
+        with _transaction(runtime) as session:
+            repository.finish_run(
+                session,
+                run_id,
+                status=ImportStatus.FAILED,
+                finished_at=utcnow(),
+                message=f"{type(exc).__name__}: {exc}",
+            )
+        raise
+    customers_created = writer.customers_created
+    synced = _sync_analytics(runtime) if options.sync_analytics else False
+    with runtime.sessions() as session:
+        final = session.get(ImportRun, run_id)
+        assert final is not None
+        return ImportReport(
+            import_id=run_id,
+            status=final.status,
+            rows_total=total,
+            inserted=final.rows_inserted,
+            updated=final.rows_updated,
+            unchanged=final.rows_unchanged,
+            rejected=final.rows_rejected,
+            errors=errors,
+            seconds=perf_counter() - started,
+            customers_created=customers_created,
+            resumed_from=resumed_from,
+            synced=synced,
+        )
+
+
+_FEEDBACK_COLUMNS = (
+    "source",
+    "external_id",
+    "received_at",
+    "customer_id",
+    "interaction_id",
+    "touchpoint_id",
+    "agent_id",
+    "team_id",
+    "product_id",
+    "channel",
+    "language",
+    "nps",
+    "csat",
+    "ces",
+    "rating",
+    "comment",
+    "extras",
+)
+_INTERACTION_COLUMNS = (
+    "source",
+    "external_id",
+    "channel",
+    "customer_id",
+    "agent_id",
+    "team_id",
+    "touchpoint_id",
+    "product_id",
+    "category",
+    "status",
+    "opened_at",
+    "first_response_at",
+    "resolved_at",
+    "contacts_to_resolve",
+    "extras",
+)
+_CUSTOMER_COLUMNS = ("external_id", "name", "email", "segment", "region", "is_key_account", "attributes")
+
+
+def _slice(frame: pl.DataFrame, start: int, end: int) -> pl.DataFrame:
+    """Rows whose position is in [start, end); `frame` is sorted by position."""
+    positions = frame[_POS]
+    lo = int(positions.search_sorted(start, side="left"))
+    hi = int(positions.search_sorted(end, side="left"))
+    return frame.slice(lo, hi - lo)
+
+
+class _BatchWriter:
+    """Writes an import's batches on one connection, each batch in its own transaction."""
+
+    def __init__(self, runtime: Runtime, checked: _Validated, options: ImportOptions, run_id: int) -> None:
+        self.runtime = runtime
+        self.checked = checked
+        self.kind = options.kind
+        self.run_id = run_id
+        self.customers_created = 0
+        # Customers resolved by committed batches: later batches need not look them up again.
+        self.known_customers = pl.DataFrame(schema={"key": pl.String, "id": pl.Int64})
+        self.connection: Connection | None = None
+        self.sqlite = runtime.engine.dialect.name == "sqlite"
+        # Without a source column every row has the default one: a constant, not a column per row.
+        self.source = None if "source" in checked.plan.fields else str(checked.good["source"].first() or "")
+
+    def __enter__(self) -> _BatchWriter:
+        self.connection = self.runtime.engine.connect()
+        if self.sqlite:
+            raw = self.connection.connection.driver_connection
+            assert raw is not None
+            # A larger page cache keeps the indexes being updated in memory; the WAL is checkpointed
+            # once at the end instead of every 1000 pages, so hot pages are written once.
+            raw.execute(f"PRAGMA cache_size=-{_SQLITE_IMPORT_CACHE_KIB}")
+            raw.execute("PRAGMA temp_store=MEMORY")
+            raw.execute("PRAGMA wal_autocheckpoint=0")
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        assert self.connection is not None
+        try:
+            if self.sqlite and not self.connection.invalidated:
+                raw = self.connection.connection.driver_connection
+                assert raw is not None
+                raw.execute("PRAGMA cache_size=-2000")
+                raw.execute("PRAGMA wal_autocheckpoint=1000")
+                raw.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            self.connection.close()
+            self.connection = None
+
+    def write(self, start: int, end: int) -> None:
+        """Write rows [start, end) and advance the checkpoint, in one transaction."""
+        assert self.connection is not None
+        batch = _slice(self.checked.good, start, end)
+        batch_errors = _slice(self.checked.errors, start, end)
+        positions = self.checked.rejected_positions
+        rejected = int(((positions >= start) & (positions < end)).sum())
+        now = utcnow()
+        created = 0
+        known = self.known_customers
+        with Session(bind=self.connection) as session, session.begin():
+            if "customer" in batch.columns:
+                refs = batch.select(pl.col("customer").drop_nulls().unique())
+                unknown = refs.join(known, left_on="customer", right_on="key", how="anti")["customer"]
+                found, created = customers.ensure_customers(session, unknown.to_list(), now=now)
+                known = pl.concat([known, found])
+                batch = batch.join(
+                    known.rename({"key": "customer", "id": "customer_id"}),
+                    on="customer",
+                    how="left",
+                    maintain_order="left",
+                )
+            counts = self._upsert(session, batch, now)
+            repository.add_row_errors(session, self.run_id, batch_errors)
+            repository.record_progress(session, self.run_id, rows_done=end, counts=counts, rejected=rejected)
+        # Only once the transaction committed are the customers it created known to exist.
+        self.known_customers = known
+        self.customers_created += created
+
+    def _upsert(self, session: Session, batch: pl.DataFrame, now: datetime) -> UpsertCounts:
+        if self.kind is ImportKind.CUSTOMERS:
+            columns = [c for c in _CUSTOMER_COLUMNS if c in batch.columns]
+            return customers.upsert_customers(session, batch.select(columns), now=now)
+        names = _FEEDBACK_COLUMNS if self.kind is ImportKind.FEEDBACK else _INTERACTION_COLUMNS
+        columns = [c for c in names if c in batch.columns and not (c == "source" and self.source)]
+        version = next_version(session)
+        if self.kind is ImportKind.FEEDBACK:
+            return repository.upsert_feedback(
+                session, batch.select(columns), import_id=self.run_id, version=version, now=now, source=self.source
+            )
+        return interactions.upsert_interactions(
+            session, batch.select(columns), import_id=self.run_id, version=version, now=now, source=self.source
+        )
+
+
+def _sync_analytics(runtime: Runtime) -> bool:
+    """Bring the analytic store up to date; False when that module is not installed yet."""
+    try:
+        from pulso.analytics.service import sync
+    except ModuleNotFoundError as exc:
+        if exc.name in {"pulso.analytics", "pulso.analytics.service"}:
+            log.warning("analytic store not synced: %s is missing", exc.name)
+            return False
+        raise
+    sync(runtime)
+    return True
+
+
+# --- reading feedback and imports --------------------------------------------------------------
+
+
+def list_feedback(session: Session, principal: Principal, filters: FeedbackFilters, page: PageParams) -> Page[Feedback]:
+    return repository.list_feedback(session, principal, filters, page)
+
+
+def get_feedback(session: Session, principal: Principal, feedback_id: int) -> Feedback:
+    row = repository.get_feedback(session, principal, feedback_id)
+    if row is None:
+        raise NotFound(f"feedback {feedback_id} not found / no existe")
+    return row
+
+
+def get_import(session: Session, import_id: int, *, errors: int = 100) -> tuple[ImportRun, list[ImportRowError], int]:
+    """An import run, its first `errors` row errors, and how many it has in all."""
+    run = session.get(ImportRun, import_id)
+    if run is None:
+        raise NotFound(f"import {import_id} not found / no existe")
+    return run, repository.row_errors(session, import_id, limit=errors), repository.count_row_errors(session, import_id)
+
+
+def synthetic_feedback_csv(
+    path: Path,
+    n: int,
+    seed: int = 42,
+    *,
+    catalog: SyntheticCatalog | None = None,
+    separator: str = ";",
+    encoding: str = "utf-8",
+) -> Path:
+    """Write N synthetic survey answers as a Spanish-style CSV (for tests and `pulso bench`)."""
+    frame = logic.synthetic_feedback_frame(n, seed, catalog)
+    path = Path(path)
+    if encoding.lower().replace("-", "") in {"utf8", "utf_8"}:
+        frame.write_csv(path, separator=separator)
+    else:
+        buffer = io.StringIO()
+        frame.write_csv(buffer, separator=separator)
+        path.write_bytes(buffer.getvalue().encode(encoding))
+    return path
