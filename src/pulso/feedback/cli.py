@@ -160,7 +160,7 @@ def _run(
         )
         runtime.migrate()
         with Progress(
-            TextColumn(f"[bold]{kind}[/]"),
+            TextColumn("[bold]{task.description}[/]"),
             BarColumn(),
             TaskProgressColumn(),
             MofNCompleteColumn(),
@@ -171,13 +171,12 @@ def _run(
             console=console,
             transient=False,
         ) as bar:
-            task = bar.add_task("import", total=None)
+            task = bar.add_task(f"{kind}: reading and checking / leyendo y validando", total=None)
 
             def progress(done: int, total: int) -> None:
                 if bar.tasks[0].total is None:
                     # Rows done by an interrupted run do not count towards this run's speed.
-                    bar.update(task, total=total, completed=done)
-                    bar.reset(task, total=total, completed=done)
+                    bar.reset(task, total=total, completed=done, description=f"{kind}: writing / guardando")
                 else:
                     bar.update(task, completed=done)
 

@@ -964,8 +964,8 @@ def _feedback_rules(
     errors: list[pl.DataFrame] = []
     scores = [c for c in SCORE_FIELDS if c in values.columns]
     # A refused score already explains the row; "nothing given" is for rows that really gave nothing.
-    refused = pl.concat([e.filter(pl.col("field").is_in(scores)) for e in found])["row"] if found else []
-    nothing = pl.all_horizontal(pl.col(c).is_null() for c in scores) & ~pl.col(ROW).is_in(pl.Series(refused).implode())
+    refused = pl.concat([pl.DataFrame(schema=ERROR_SCHEMA), *found]).filter(pl.col("field").is_in(scores))["row"]
+    nothing = pl.all_horizontal(pl.col(c).is_null() for c in scores) & ~pl.col(ROW).is_in(refused.implode())
     empty = values.select(nothing).to_series()
     errors.append(
         _errors(

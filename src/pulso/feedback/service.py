@@ -16,10 +16,11 @@ import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from time import perf_counter
+from zoneinfo import ZoneInfo
 
 import polars as pl
 from sqlalchemy import Connection
@@ -381,6 +382,7 @@ class _Validated:
     good: pl.DataFrame  # valid rows, with _POS, in file order
     errors: pl.DataFrame  # row, field, reason, value, _POS; sorted by row
     rejected_positions: pl.Series
+    source: str  # the default source, for rows without a source column
 
 
 @contextmanager
@@ -443,7 +445,7 @@ def _validate(runtime: Runtime, frame: pl.DataFrame, options: ImportOptions) -> 
     )
     rejected = all_errors[_POS].unique().sort()
     good = values.filter(~pl.col(_POS).is_in(rejected.implode()))
-    return _Validated(plan, good, all_errors, rejected)
+    return _Validated(plan, good, all_errors, rejected, ctx.default_source)
 
 
 def _default_source(options: ImportOptions) -> str:
@@ -632,7 +634,8 @@ class _BatchWriter:
         self.connection: Connection | None = None
         self.sqlite = runtime.engine.dialect.name == "sqlite"
         # Without a source column every row has the default one: a constant, not a column per row.
-        self.source = None if "source" in checked.plan.fields else str(checked.good["source"].first() or "")
+        fixed = "source" not in checked.plan.fields and options.kind is not ImportKind.CUSTOMERS
+        self.source = checked.source if fixed else None
 
     def __enter__(self) -> _BatchWriter:
         self.connection = self.runtime.engine.connect()
@@ -721,6 +724,13 @@ def _sync_analytics(runtime: Runtime) -> bool:
 
 
 def list_feedback(session: Session, principal: Principal, filters: FeedbackFilters, page: PageParams) -> Page[Feedback]:
+    """Feedback the principal may read; naive bounds are in the organisation's time zone."""
+    zone = ZoneInfo(accounts.organization_timezone(session))
+
+    def aware(value: datetime | None) -> datetime | None:
+        return value.replace(tzinfo=zone) if value is not None and value.tzinfo is None else value
+
+    filters = replace(filters, received_from=aware(filters.received_from), received_to=aware(filters.received_to))
     return repository.list_feedback(session, principal, filters, page)
 
 
