@@ -80,15 +80,22 @@ def test_bulk_errors_carry_the_item_index_and_field(client: TestClient, tokens: 
         {"external_id": "B-2", "nps": 5},
         {**ONE, "external_id": "B-3", "touchpoint": "TP-X"},
         {**ONE, "external_id": "B-4", "touchpoint": "TP-1", "extras": {"campaña": "verano"}},
+        {},
     ]
     response = _post(client, tokens["admin"], {"items": items})
     assert response.status_code == 200, response.text
     body = response.json()
-    assert (body["inserted"], body["rejected"]) == (2, 3)
-    assert [(e["index"], e["field"]) for e in body["errors"]] == [(1, "nps"), (2, "received_at"), (3, "touchpoint")]
+    assert (body["received"], body["inserted"], body["rejected"]) == (6, 2, 4)
+    assert [(e["index"], e["field"]) for e in body["errors"]] == [
+        (1, "nps"),
+        (2, "received_at"),
+        (3, "touchpoint"),
+        (5, "received_at"),
+        (5, "nps/comment"),
+    ]
     assert body["errors"][0]["reason"] == "nps: 11 is outside 0–10 / fuera de 0–10"
     imported = client.get(f"/api/v1/imports/{body['import_id']}", headers=_auth(tokens["admin"])).json()
-    assert (imported["status"], imported["rejected"], imported["errors_total"]) == ("done", 3, 3)
+    assert (imported["status"], imported["rejected"], imported["errors_total"]) == ("done", 4, 5)
     assert imported["errors"][0]["row"] == 2  # rows are 1-based item numbers
     extras = client.get("/api/v1/feedback", params={"q": "bien", "touchpoint": "TP-1"}, headers=_auth(tokens["admin"]))
     assert [i["extras"] for i in extras.json()["items"]] == [{"campaña": "verano"}]

@@ -319,3 +319,22 @@ def test_analytic_store_is_synced_after_an_import(runtime: Runtime, tmp_path: Pa
     from pulso.analytics.service import check
 
     assert check(runtime) is not None
+
+
+@pytest.mark.parametrize(
+    ("content", "encoding", "suffix"),
+    [
+        ("fecha,nps,comentario\n05/03/2025,9,Atención\n", "utf-8", ".csv"),
+        ("\ufefffecha;nps;comentario\n05/03/2025;9;Atención\n", "utf-8", ".csv"),
+        ("fecha\tnps\tcomentario\n05/03/2025\t9\tAtención\n", "utf-16", ".txt"),
+        ("fecha|nps|comentario\n05/03/2025|9|Atención\n", "cp1252", ".csv"),
+        ("fecha\tnps\tcomentario\r\n05/03/2025\t9\tAtención\r\n", "cp1252", ".tsv"),
+        ('[{"fecha": "05/03/2025", "nps": 9, "comentario": "Atención"}]', "utf-8", ".json"),
+    ],
+)
+def test_read_table_sniffs_encodings_and_separators(content: str, encoding: str, suffix: str, tmp_path: Path) -> None:
+    path = write_text(tmp_path / f"f{suffix}", content, encoding)
+    frame = service.read_table(path, options())
+    assert frame.columns == ["__row", "fecha", "nps", "comentario"]
+    assert frame.row(0)[3] == "Atención"
+    assert frame.row(0)[0] == (1 if suffix == ".json" else 2)

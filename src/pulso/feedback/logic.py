@@ -1085,18 +1085,32 @@ def _interaction_rules(values: pl.DataFrame, ctx: ParseContext) -> tuple[pl.Data
 
 
 def resolve_reference(
-    values: pl.DataFrame, field_name: str, lookup: pl.DataFrame, *, case_insensitive: bool = True
+    values: pl.DataFrame,
+    field_name: str,
+    lookup: pl.DataFrame,
+    *,
+    scope: str | None = None,
+    case_insensitive: bool = True,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Replace a code column by the id it names (`lookup`: key, id); unknown codes become errors."""
+    """Add `<field>_id`, the id the code in `field` names, and an error for each unknown code.
+
+    `lookup` has columns key and id, and also `scope` when codes are unique only within it (an
+    interaction's id within its source): then the row's `scope` column must match too.
+    """
     id_column = f"{field_name}_id"
     if field_name not in values.columns:
         return values, pl.DataFrame(schema=ERROR_SCHEMA)
-    key = pl.col(field_name).str.to_lowercase() if case_insensitive else pl.col(field_name)
-    table = lookup.select(
-        (pl.col("key").str.to_lowercase() if case_insensitive else pl.col("key")).alias("__key"),
-        pl.col("id").alias(id_column),
-    ).unique("__key", keep="first")
-    joined = values.with_columns(__key=key).join(table, on="__key", how="left", maintain_order="left").drop("__key")
+    scoped = [scope] if scope else []
+
+    def key(column: str) -> pl.Expr:
+        return (pl.col(column).str.to_lowercase() if case_insensitive else pl.col(column)).alias("__key")
+
+    table = lookup.select(key("key"), *scoped, pl.col("id").alias(id_column)).unique(["__key", *scoped], keep="first")
+    joined = (
+        values.with_columns(key(field_name))
+        .join(table, on=["__key", *scoped], how="left", maintain_order="left")
+        .drop("__key")
+    )
     unknown = joined[field_name].is_not_null() & joined[id_column].is_null()
     errors = _errors(
         joined[ROW],

@@ -324,11 +324,26 @@ def import_frame(
     progress: Progress | None = None,
     user_id: int | None = None,
 ) -> ImportReport:
-    """Import a frame whose columns are canonical names (typed or text); rows are numbered from 1."""
+    """Import a frame whose columns are canonical names (typed or text); rows are numbered from 1,
+    and rows with every cell empty are skipped."""
+    return _import_frame(runtime, frame, options, name=name, progress=progress, user_id=user_id, skip_empty=True)
+
+
+def _import_frame(
+    runtime: Runtime,
+    frame: pl.DataFrame,
+    options: ImportOptions,
+    *,
+    name: str,
+    progress: Progress | None,
+    user_id: int | None,
+    skip_empty: bool,
+) -> ImportReport:
     started = perf_counter()
     if ROW not in frame.columns:
         frame = _add_row_numbers(frame, 1)
-    frame = _drop_empty_rows(frame)
+    if skip_empty:
+        frame = _drop_empty_rows(frame)
     row_hashes = frame.drop(ROW).hash_rows(seed=0)
     digest = hashlib.sha256(
         f"{name}|{frame.height}|{','.join(frame.columns)}|{int(row_hashes.sum() or 0)}".encode()
@@ -366,7 +381,10 @@ def import_items(
         default_source=FeedbackSource.API,
         batch_size=max(1, len(items)),
     )
-    return import_frame(runtime, frame.select(used), options, name="api", user_id=user_id)
+    # An empty item is an error to report, not a blank line to skip.
+    return _import_frame(
+        runtime, frame.select(used), options, name="api", progress=None, user_id=user_id, skip_empty=False
+    )
 
 
 def _fingerprint(options: ImportOptions) -> str:
@@ -420,20 +438,12 @@ def _validate(runtime: Runtime, frame: pl.DataFrame, options: ImportOptions) -> 
                 pl.col("interaction_source").alias("source"), pl.col("interaction").alias("external_id")
             ).drop_nulls()
             found = interactions.interaction_ids(session, keys).select(
-                pl.concat_str("source", pl.lit("\u241f"), "external_id").alias("key"), "id"
+                pl.col("external_id").alias("key"), pl.col("source").alias("interaction_source"), "id"
             )
-            values = values.with_columns(
-                __interaction_key=pl.concat_str("interaction_source", pl.lit("\u241f"), "interaction")
+            values, more = logic.resolve_reference(
+                values, "interaction", found, scope="interaction_source", case_insensitive=False
             )
-            values, more = logic.resolve_reference(values, "__interaction_key", found, case_insensitive=False)
-            values = values.rename({"__interaction_key_id": "interaction_id"}).drop("__interaction_key")
-            errors.append(
-                more.with_columns(
-                    field=pl.lit("interaction"),
-                    value=pl.col("value").str.split("\u241f").list.last(),
-                    reason=pl.col("reason").str.replace(r"^__interaction_key: '[^\u241f]*\u241f", "interaction: '"),
-                )
-            )
+            errors.append(more)
     all_errors = pl.concat(errors)
     key = ["external_id"] if options.kind is ImportKind.CUSTOMERS else ["source", "external_id"]
     all_errors = pl.concat([all_errors, logic.reject_duplicates(values, all_errors, key)])
