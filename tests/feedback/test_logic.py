@@ -65,6 +65,11 @@ def test_explicit_mapping_wins_and_unmapped_columns_become_extras() -> None:
     assert plan.extras == ("Sucursal",)
 
 
+def test_mapping_targets_may_be_spanish_names_of_fields() -> None:
+    plan = logic.plan_columns(["Cuándo", "Puntos"], ImportKind.FEEDBACK, {"Cuándo": "Fecha", "Puntos": "recomendación"})
+    assert plan.fields == {"received_at": "Cuándo", "nps": "Puntos"}
+
+
 def test_missing_required_column_names_it_and_lists_the_headers() -> None:
     with pytest.raises(UnusableFile) as err:
         logic.plan_columns(["cuando", "NPS"], ImportKind.FEEDBACK)

@@ -171,12 +171,12 @@ def _run(
             console=console,
             transient=False,
         ) as bar:
-            task = bar.add_task(f"{kind}: reading and checking / leyendo y validando", total=None)
+            task = bar.add_task(f"{kind}: reading / leyendo", total=None)
 
             def progress(done: int, total: int) -> None:
                 if bar.tasks[0].total is None:
                     # Rows done by an interrupted run do not count towards this run's speed.
-                    bar.reset(task, total=total, completed=done, description=f"{kind}: writing / guardando")
+                    bar.reset(task, total=total, completed=done, description=str(kind))
                 else:
                     bar.update(task, completed=done)
 

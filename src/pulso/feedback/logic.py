@@ -389,6 +389,7 @@ def plan_columns(headers: Sequence[str], kind: ImportKind, mapping: Mapping[str,
         name = target.strip()
         if name.lower() in IGNORE:
             continue
+        name = _field_named(name, specs.values())
         if name not in specs:
             names = ", ".join(specs)
             raise UnusableFile(
@@ -425,6 +426,15 @@ def plan_columns(headers: Sequence[str], kind: ImportKind, mapping: Mapping[str,
         )
     extras = tuple(h for h in headers if h not in taken and h != ROW)
     return ColumnPlan(kind, chosen, extras)
+
+
+def _field_named(name: str, specs: Iterable[FieldSpec]) -> str:
+    """The canonical field a mapping's target names: "nps", but also "Fecha" or "recomendación"."""
+    key = _header_key(name)
+    for spec in specs:
+        if key in {_header_key(spec.name), *(_header_key(a) for a in spec.aliases)}:
+            return spec.name
+    return name
 
 
 def _find_header(name: str, headers: Sequence[str]) -> str | None:
