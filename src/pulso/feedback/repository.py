@@ -140,7 +140,7 @@ def upsert_feedback(
     session: Session,
     frame: pl.DataFrame,
     *,
-    import_id: int,
+    import_id: int | None,
     version: int,
     now: datetime,
     source: str | None = None,
