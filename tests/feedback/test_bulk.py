@@ -44,7 +44,7 @@ def test_counts_inserted_updated_unchanged(runtime: Runtime) -> None:
 
 
 def test_verify_checks_refuses_what_the_database_would() -> None:
-    with pytest.raises(ValueError, match="nps outside 0..10"):
+    with pytest.raises(ValueError, match=r"nps outside 0\.\.10"):
         bulk.verify_checks(_frame([11]), ranges={"nps": (0, 10)})
     with pytest.raises(ValueError, match="channel not one of"):
         bulk.verify_checks(pl.DataFrame({"channel": ["fax"]}), allowed={"channel": ["web"]})
