@@ -2,8 +2,9 @@
 
 The SQLite ADBC driver carries its own copy of SQLite. Two copies of SQLite in one process break
 each other's POSIX locks (sqlite.org/howtocorrupt.html, §2.2.1), so for SQLite the read runs in a
-child process (`python -m pulso.analytics.reader`) that streams Arrow IPC back; PostgreSQL's driver
-(libpq) runs in-process.
+child process (`python -m pulso.analytics.reader`) that writes an Arrow IPC file, which this process
+then maps into memory; PostgreSQL's driver (libpq) runs in-process. The child imports only pyarrow
+and the driver, so it starts quickly.
 """
 
 from __future__ import annotations
@@ -11,75 +12,66 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import URL, make_url
 
 
-def _connect(url: URL) -> Any:
-    if url.get_backend_name() == "sqlite":
-        import adbc_driver_sqlite.dbapi as adbc_sqlite
+def _sqlite_batches(path: str, sql: str, params: list[Any], batch_rows: int) -> Iterator[pa.RecordBatch]:
+    import adbc_driver_sqlite.dbapi as adbc_sqlite
 
-        return adbc_sqlite.connect(url.database)
-    import adbc_driver_postgresql.dbapi as adbc_pg
-
-    return adbc_pg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
-
-
-def _batches(url: URL, sql: str, params: list[Any], batch_rows: int) -> Iterator[pa.RecordBatch]:
-    with _connect(url) as conn, conn.cursor() as cursor:
-        if url.get_backend_name() == "sqlite":
-            cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(batch_rows)})
+    with adbc_sqlite.connect(path) as conn, conn.cursor() as cursor:
+        cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(batch_rows)})
         cursor.execute(sql, params)
         yield from cursor.fetch_record_batch()
 
 
-def read_batches(url: URL, sql: str, params: list[Any], batch_rows: int) -> Iterator[pa.RecordBatch]:
-    """Record batches of `sql`; for SQLite from a child process (see the module docstring)."""
-    if url.get_backend_name() != "sqlite":
-        yield from _batches(url, sql, params, batch_rows)
+def _postgres_batches(uri: str, sql: str, params: list[Any]) -> Iterator[pa.RecordBatch]:
+    import adbc_driver_postgresql.dbapi as adbc_pg
+
+    with adbc_pg.connect(uri) as conn, conn.cursor() as cursor:
+        cursor.execute(sql, params)
+        yield from cursor.fetch_record_batch()
+
+
+def read_batches(
+    backend: str, target: str, sql: str, params: list[Any], batch_rows: int, scratch: Path | None = None
+) -> Iterator[pa.RecordBatch]:
+    """Record batches of `sql` on a SQLite file path or a PostgreSQL URI (see the module docstring)."""
+    if backend != "sqlite":
+        yield from _postgres_batches(target, sql, params)
         return
-    request = json.dumps(
-        {"url": url.render_as_string(hide_password=False), "sql": sql, "params": params, "batch_rows": batch_rows}
-    )
-    with subprocess.Popen(
-        [sys.executable, "-m", "pulso.analytics.reader"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    ) as child:
-        assert child.stdin is not None
-        assert child.stdout is not None
-        assert child.stderr is not None
-        child.stdin.write(request.encode())
-        child.stdin.close()
-        try:
-            yield from pa.ipc.open_stream(child.stdout)
-        except pa.ArrowInvalid as exc:
-            message = child.stderr.read().decode(errors="replace").strip()
-            raise RuntimeError(f"bulk reader failed: {message or exc}") from exc
-        finally:
-            stderr = child.stderr.read().decode(errors="replace").strip()
-            code = child.wait()
-        if code != 0:
-            raise RuntimeError(f"bulk reader exited with {code}: {stderr}")
+    with tempfile.TemporaryDirectory(dir=scratch, prefix="pulso-read-") as folder:
+        out = Path(folder) / "batches.arrow"
+        request = json.dumps({"path": target, "sql": sql, "params": params, "batch_rows": batch_rows, "out": str(out)})
+        done = subprocess.run(
+            [sys.executable, "-m", "pulso.analytics.reader"],
+            input=request.encode(),
+            capture_output=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"bulk reader failed: {done.stderr.decode(errors='replace').strip()}")
+        with pa.memory_map(str(out)) as source:
+            reader = pa.ipc.open_file(source)
+            for i in range(reader.num_record_batches):
+                yield reader.get_batch(i)
 
 
 def main() -> None:
     request = json.loads(sys.stdin.read())
-    url = make_url(request["url"])
-    writer: pa.ipc.RecordBatchStreamWriter | None = None
-    sink = pa.output_stream(sys.stdout.buffer)
-    for batch in _batches(url, request["sql"], request["params"], int(request["batch_rows"])):
-        if writer is None:
-            writer = pa.ipc.new_stream(sink, batch.schema)
-        writer.write_batch(batch)
-    if writer is None:  # no rows: still a valid, empty stream
-        writer = pa.ipc.new_stream(sink, pa.schema([]))
-    writer.close()
-    sink.flush()
+    writer: pa.ipc.RecordBatchFileWriter | None = None
+    with pa.OSFile(request["out"], "wb") as sink:
+        for batch in _sqlite_batches(request["path"], request["sql"], request["params"], int(request["batch_rows"])):
+            if writer is None:
+                writer = pa.ipc.new_file(sink, batch.schema)
+            writer.write_batch(batch)
+        if writer is None:  # no rows: still a valid, empty file
+            writer = pa.ipc.new_file(sink, pa.schema([]))
+        writer.close()
 
 
 if __name__ == "__main__":
