@@ -945,10 +945,8 @@ def prepare(frame: pl.DataFrame, plan: ColumnPlan, ctx: ParseContext) -> Prepare
         else:
             parsed = parse_text(raw, spec)
         if spec.required:
-            missing = _reason(
-                raw.is_null() | (as_text(raw).is_null() if raw.dtype == pl.String else False),
-                f"{name}: required, but empty / obligatorio, pero vacío",
-            )
+            empty = as_text(raw).is_null() if raw.dtype == pl.String else raw.is_null()
+            missing = _reason(empty, f"{name}: required, but empty / obligatorio, pero vacío")
             parsed.reason = _first_reason(missing, parsed.reason)
         values[name] = parsed.value.alias(name)
         errors.append(_errors(rows, name, parsed.reason, raw))
