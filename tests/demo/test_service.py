@@ -17,7 +17,7 @@ from pulso.accounts.enums import Role
 from pulso.accounts.models import Organization, Team, User
 from pulso.catalog.models import Product
 from pulso.customers.models import Customer
-from pulso.demo import company
+from pulso.demo import company, service
 from pulso.demo.cli import demo
 from pulso.demo.service import DemoSummary, build_demo, read_marker, store_is_empty, write_marker
 from pulso.feedback.models import Feedback
@@ -35,10 +35,15 @@ def _count(session: Session, model: type[object]) -> int:
 
 
 @pytest.fixture
-def built(runtime: Runtime) -> DemoSummary:
-    steps: set[str] = set()
-    summary = build_demo(runtime, size=SIZE, seed=11, now=NOW, progress=lambda step, _d, _t: steps.add(step))
-    assert steps >= {"generate", "organisation", "customers", "interactions", "feedback"}
+def built(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> DemoSummary:
+    monkeypatch.setattr(service, "IMPORT_PART", 1000)  # interactions and feedback go in several parts
+    seen: dict[str, list[tuple[int, int]]] = {}
+    summary = build_demo(
+        runtime, size=SIZE, seed=11, now=NOW, progress=lambda step, d, t: seen.setdefault(step, []).append((d, t))
+    )
+    assert set(seen) >= {"generate", "organisation", "customers", "interactions", "feedback"}
+    assert seen["feedback"][-1] == (SIZE, SIZE)
+    assert [t for _, t in seen["interactions"]] == [round(SIZE * 1.2)] * len(seen["interactions"])
     return summary
 
 

@@ -39,6 +39,7 @@ DemoProgress = Callable[[str, int, int], None]
 interactions, feedback."""
 
 MARKER = "demo.json"
+IMPORT_PART = 1_000_000
 STEPS = ("generate", "comments", "organisation", "customers", "interactions", "feedback")
 
 
@@ -150,19 +151,30 @@ def build_demo(
         return call
 
     frames = generate(plan, progress=progress)
+    structure = {name: getattr(frames, name).height for name in ("teams", "users", "stages", "touchpoints", "products")}
 
     password = secrets.token_urlsafe(12)
     with runtime.sessions() as session, session.begin():
         token = _create_organisation(session, frames, timezone=timezone, password=password)
     report("organisation")(1, 1)
 
-    reports = [
-        _import(runtime, frames.customers, ImportKind.CUSTOMERS, "customers", report("customers"), sync=False),
-        _import(
-            runtime, frames.interactions, ImportKind.INTERACTIONS, "interactions", report("interactions"), sync=False
-        ),
-        _import(runtime, frames.feedback, ImportKind.FEEDBACK, "feedback", report("feedback"), sync=True),
+    # Keep only the canonical columns, and let each frame go once it is imported: at ten million rows
+    # the generator's own columns and the imported frames are gigabytes.
+    pending = [
+        (ImportKind.CUSTOMERS, canonical(frames.customers)),
+        (ImportKind.INTERACTIONS, canonical(frames.interactions)),
+        (ImportKind.FEEDBACK, canonical(frames.feedback)),
     ]
+    del frames
+    reports: dict[ImportKind, list[ImportReport]] = {}
+    while pending:
+        kind, frame = pending.pop(0)
+        reports[kind] = _import_in_parts(runtime, kind, frame, sync=not pending, progress=report(kind.value))
+        del frame
+
+    def stored(kind: ImportKind) -> int:
+        return sum(r.inserted + r.updated for r in reports[kind])
+
     return DemoSummary(
         organization=company.ORG_NAME,
         timezone=timezone,
@@ -173,30 +185,45 @@ def build_demo(
         admin_email=company.ADMIN_EMAIL,
         admin_password=password,
         api_token=token,
-        teams=frames.teams.height,
-        users=frames.users.height,
-        stages=frames.stages.height,
-        touchpoints=frames.touchpoints.height,
-        products=frames.products.height,
-        customers=reports[0].inserted + reports[0].updated,
-        interactions=reports[1].inserted + reports[1].updated,
-        feedback=reports[2].inserted + reports[2].updated,
-        rejected=sum(r.rejected for r in reports),
+        **structure,
+        customers=stored(ImportKind.CUSTOMERS),
+        interactions=stored(ImportKind.INTERACTIONS),
+        feedback=stored(ImportKind.FEEDBACK),
+        rejected=sum(r.rejected for parts in reports.values() for r in parts),
         seconds=perf_counter() - started,
     )
 
 
-def _import(
-    runtime: Runtime,
-    frame: pl.DataFrame,
-    kind: ImportKind,
-    name: str,
-    progress: Callable[[int, int], None],
-    *,
-    sync: bool,
-) -> ImportReport:
-    options = ImportOptions(kind=kind, default_source=FeedbackSource.SURVEY, sync_analytics=sync)
-    return feedback.import_frame(runtime, canonical(frame), options, name=f"demo-{name}", progress=progress)
+def _import_in_parts(
+    runtime: Runtime, kind: ImportKind, frame: pl.DataFrame, *, sync: bool, progress: Callable[[int, int], None]
+) -> list[ImportReport]:
+    """Import a frame in parts of IMPORT_PART rows, which bounds the import's memory at benchmark sizes."""
+    total = frame.height
+    parts = max(1, -(-total // IMPORT_PART))
+    reports = []
+    for i in range(parts):
+        offset = i * IMPORT_PART
+        options = ImportOptions(kind=kind, default_source=FeedbackSource.SURVEY, sync_analytics=sync and i == parts - 1)
+        name = f"demo-{kind.value}" + (f"-{i + 1}-of-{parts}" if parts > 1 else "")
+        reports.append(
+            feedback.import_frame(
+                runtime,
+                frame.slice(offset, IMPORT_PART),
+                options,
+                name=name,
+                progress=_shifted(progress, offset, total),
+            )
+        )
+    return reports
+
+
+def _shifted(progress: Callable[[int, int], None], offset: int, total: int) -> Callable[[int, int], None]:
+    """A part's progress as progress through the whole frame."""
+
+    def call(done: int, _part_total: int) -> None:
+        progress(offset + done, total)
+
+    return call
 
 
 def _create_organisation(session: Session, frames: DemoFrames, *, timezone: str, password: str) -> str:
