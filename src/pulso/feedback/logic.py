@@ -1136,6 +1136,8 @@ def reject_duplicates(values: pl.DataFrame, errors: pl.DataFrame, key: Sequence[
     """Errors for valid rows repeating the key of an earlier valid row (the first one is kept)."""
     bad = errors["row"].unique()
     valid = values.filter(~pl.col(ROW).is_in(bad.implode())).select(ROW, *key)
+    # One hashing pass finds the (usually no) repeated keys; only those are grouped.
+    valid = valid.filter(pl.struct(list(key)).is_duplicated())
     first = valid.group_by(list(key), maintain_order=True).agg(pl.col(ROW).first().alias("__first"))
     repeated = valid.join(first, on=list(key), how="left").filter(pl.col(ROW) != pl.col("__first"))
     if repeated.height == 0:
