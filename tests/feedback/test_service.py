@@ -311,14 +311,14 @@ def test_an_interrupted_run_is_resumed_from_its_checkpoint(runtime: Runtime, tmp
 
 
 def test_analytic_store_is_synced_after_an_import(runtime: Runtime, tmp_path: Path) -> None:
-    pytest.importorskip("pulso.analytics.service")
+    from pulso.analytics.service import check
+
     path = tmp_path / "f.csv"
     service.synthetic_feedback_csv(path, 200, seed=1)
     report = service.import_file(runtime, path, options(sync_analytics=True))
     assert report.synced
-    from pulso.analytics.service import check
-
-    assert check(runtime) is not None
+    assert runtime.analytics.counts()["feedback_facts"] == report.inserted
+    assert check(runtime).consistent
 
 
 @pytest.mark.parametrize(

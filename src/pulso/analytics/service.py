@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,11 +24,11 @@ from pulso.analytics.facts import (
     operational_interactions,
 )
 from pulso.analytics.reader import read_batches
-from pulso.analytics.store import AnalyticStore
+from pulso.analytics.store import AnalyticStore, AnalyticStoreBusy, ChangeSet
 from pulso.feedback.models import Feedback
 from pulso.interactions.models import Interaction
 from pulso.kit.changes import FactDeletion, current_version
-from pulso.kit.db import AnySelect
+from pulso.kit.db import READ_ONLY, AnySelect
 from pulso.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -180,6 +181,58 @@ def _changed_since(query: AnySelect, model: Any, low: int, high: int) -> AnySele
     return query.where(model.version > low, model.version <= high)
 
 
+def _stage_changes(session: Session, changes: ChangeSet, low: int, high: int, scratch: Path | None) -> None:
+    """Stage the facts changed in (low, high] into `changes`."""
+    for batch in _read_changes(
+        session,
+        operational_feedback(raw_timestamps=True),
+        Feedback,
+        low,
+        high,
+        FEEDBACK_COLUMNS,
+        "received_at",
+        scratch,
+    ):
+        changes.stage("feedback", batch)
+    for batch in _read_changes(
+        session,
+        operational_interactions(raw_timestamps=True),
+        Interaction,
+        low,
+        high,
+        INTERACTION_COLUMNS,
+        "opened_at",
+        scratch,
+    ):
+        changes.stage("interactions", batch)
+
+
+def _stage_deletions(session: Session, changes: ChangeSet, low: int, high: int) -> None:
+    deletions = session.execute(
+        select(FactDeletion.fact, FactDeletion.fact_id).where(FactDeletion.version > low, FactDeletion.version <= high)
+    ).all()
+    for fact in ("feedback", "interactions"):
+        changes.stage_deletions(fact, [fid for f, fid in deletions if f == fact])
+
+
+def _scratch(store: AnalyticStore) -> Path | None:
+    return store.path.parent if store.path else None
+
+
+def _result(low: int, high: int, changes: ChangeSet, started: float) -> SyncResult:
+    seconds = time.perf_counter() - started
+    log.info(
+        "analytic sync %s -> %s: %s feedback, %s interactions, %s deleted in %.2fs",
+        low,
+        high,
+        changes.feedback_rows,
+        changes.interaction_rows,
+        changes.deleted,
+        seconds,
+    )
+    return SyncResult(low, high, changes.feedback_rows, changes.interaction_rows, changes.deleted, seconds)
+
+
 def sync_store(session: Session, store: AnalyticStore, *, full: bool = False) -> SyncResult:
     """Copy every fact change committed since the store's watermark; one DuckDB transaction."""
     started = time.perf_counter()
@@ -195,34 +248,10 @@ def sync_store(session: Session, store: AnalyticStore, *, full: bool = False) ->
     if high == low:
         return SyncResult(low, high, 0, 0, 0, time.perf_counter() - started)
     with store.applying() as changes:
-        feedback_q = operational_feedback(raw_timestamps=True)
-        scratch = store.path.parent if store.path else None
-        for batch in _read_changes(session, feedback_q, Feedback, low, high, FEEDBACK_COLUMNS, "received_at", scratch):
-            changes.stage("feedback", batch)
-        interactions_q = operational_interactions(raw_timestamps=True)
-        for batch in _read_changes(
-            session, interactions_q, Interaction, low, high, INTERACTION_COLUMNS, "opened_at", scratch
-        ):
-            changes.stage("interactions", batch)
-        deletions = session.execute(
-            select(FactDeletion.fact, FactDeletion.fact_id).where(
-                FactDeletion.version > low, FactDeletion.version <= high
-            )
-        ).all()
-        for fact in ("feedback", "interactions"):
-            changes.stage_deletions(fact, [fid for f, fid in deletions if f == fact])
+        _stage_changes(session, changes, low, high, _scratch(store))
+        _stage_deletions(session, changes, low, high)
         changes.apply(timezone=tz, watermark=high)
-    seconds = time.perf_counter() - started
-    log.info(
-        "analytic sync %s -> %s: %s feedback, %s interactions, %s deleted in %.2fs",
-        low,
-        high,
-        changes.feedback_rows,
-        changes.interaction_rows,
-        changes.deleted,
-        seconds,
-    )
-    return SyncResult(low, high, changes.feedback_rows, changes.interaction_rows, changes.deleted, seconds)
+    return _result(low, high, changes, started)
 
 
 def sync(runtime: Runtime, *, full: bool = False) -> SyncResult:
@@ -281,10 +310,95 @@ def check(runtime: Runtime) -> ConsistencyReport:
 
 def sync_if_free(runtime: Runtime) -> SyncResult | None:
     """Sync now unless another process (a running server) owns the analytic store; it syncs by itself."""
-    from pulso.analytics.store import AnalyticStoreBusy
-
     try:
         return sync(runtime)
     except AnalyticStoreBusy:
         log.info("analytic store held by another process; it will pick up the changes")
         return None
+
+
+class Follower:
+    """Copies fact changes to the analytic store while a bulk writer (an import) is still writing.
+
+    A background thread reads each newly committed version range as soon as it is committed (on the
+    other core: the bulk reader is a child process) and stages it in one open DuckDB transaction;
+    `finish()` reads the last range and applies everything at once, exactly as one `sync` would:
+    one transaction, one rollup refresh, one watermark move.
+    """
+
+    def __init__(self, runtime: Runtime, *, interval: float = 0.2) -> None:
+        self.runtime = runtime
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="pulso-analytic-follower", daemon=True)
+        self._error: BaseException | None = None
+        self._result: SyncResult | None = None
+        self._busy = False
+        self._rebuild = False
+        self._abort = False
+
+    def __enter__(self) -> Follower:
+        self._thread.start()
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if self._thread.is_alive():
+            self._abort = exc is not None
+            self._stop.set()
+            self._thread.join()
+
+    def finish(self) -> SyncResult | None:
+        """Apply what was staged plus the last changes; None when another process owns the store."""
+        self._stop.set()
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        if self._busy:
+            return None
+        if self._rebuild:
+            return sync(self.runtime, full=True)
+        return self._result
+
+    def _read_session(self) -> Session:
+        return Session(bind=self.runtime.engine.execution_options(**READ_ONLY))
+
+    def _run(self) -> None:
+        started = time.perf_counter()
+        try:
+            store = self.runtime.analytics
+        except AnalyticStoreBusy:
+            self._busy = True
+            return
+        try:
+            with self._read_session() as session, session.begin():
+                tz = accounts.organization_timezone(session, default="UTC")
+            if store.timezone not in (None, tz):
+                self._rebuild = True
+                return
+            low = last = store.watermark
+            with store.applying() as changes:
+                changes.dedupe = True
+                while True:
+                    stopping = self._stop.is_set()  # read first: the final round sees every commit before finish()
+                    with self._read_session() as session, session.begin():
+                        high = current_version(session)
+                        if high > last:
+                            _stage_changes(session, changes, last, high, _scratch(store))
+                            last = high
+                    if stopping:
+                        break
+                    self._stop.wait(self.interval)
+                if self._abort:
+                    raise _Aborted
+                with self._read_session() as session, session.begin():
+                    _stage_deletions(session, changes, low, last)
+                changes.apply(timezone=tz, watermark=last)
+            self._result = _result(low, last, changes, started)
+        except _Aborted:
+            return
+        except BaseException as exc:  # handed to finish() in the calling thread
+            self._error = exc
+
+
+class _Aborted(Exception):
+    """The writer failed: roll the staged changes back (the next sync starts from the old watermark)."""

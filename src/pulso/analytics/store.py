@@ -174,6 +174,8 @@ class ChangeSet:
     def __init__(self, cursor: duckdb.DuckDBPyConnection) -> None:
         self.cur = cursor
         self._staged: set[str] = set()
+        # Set when one fact may be staged more than once (several read rounds in one transaction).
+        self.dedupe = False
         self.feedback_rows = 0
         self.interaction_rows = 0
         self.deleted = 0
@@ -234,11 +236,12 @@ class ChangeSet:
             cur.execute(f"DELETE FROM {table} WHERE id IN (SELECT id FROM {staged})")
             names = ", ".join(n for n, _, _ in columns)
             casts = ", ".join(f"CAST({n} AS {t})" for n, t, _ in columns)
-            # Each fact is read once per sync (one row per id), so no de-duplication is needed.
+            # A plain sync reads each fact once; rounds of a follower may read a fact twice: keep the latest.
+            latest = " QUALIFY row_number() OVER (PARTITION BY id ORDER BY version DESC) = 1" if self.dedupe else ""
             cur.execute(
                 f"INSERT INTO {table} ({names}, local_day) "
                 f"SELECT {casts}, CAST(timezone('{tz}', CAST({time_column} AS TIMESTAMPTZ)) AS DATE) "
-                f"FROM {staged}"
+                f"FROM {staged}{latest}"
             )
             cur.execute(
                 f"INSERT INTO touched_days SELECT DISTINCT local_day FROM {table} f SEMI JOIN {staged} s ON f.id = s.id"

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from pulso.accounts import service as accounts
 from pulso.accounts.schemas import Principal
+from pulso.analytics.service import Follower
 from pulso.customers import service as customers
 from pulso.feedback import logic, repository
 from pulso.feedback.bulk import UpsertCounts
@@ -539,10 +540,12 @@ def _run_import(
             perf_counter() - started,
         )
     writer = _BatchWriter(runtime, checked, options, run_id)
+    synced = False
     try:
         if progress is not None:
             progress(resumed_from, total)
-        with writer:
+        # The follower copies each committed batch to the analytic store while the next is written.
+        with _follow_analytics(runtime, options.sync_analytics) as follower, writer:
             done = resumed_from
             while done < total:
                 end = min(total, done + options.batch_size)
@@ -552,6 +555,8 @@ def _run_import(
                     progress(done, total)
         with _transaction(runtime) as session:
             repository.finish_run(session, run_id, status=ImportStatus.DONE, finished_at=utcnow())
+        if follower is not None:
+            synced = follower.finish() is not None
     except Exception as exc:
         with _transaction(runtime) as session:
             repository.finish_run(
@@ -563,7 +568,6 @@ def _run_import(
             )
         raise
     customers_created = writer.customers_created
-    synced = _sync_analytics(runtime) if options.sync_analytics else False
     with runtime.sessions() as session:
         final = session.get(ImportRun, run_id)
         assert final is not None
@@ -717,17 +721,13 @@ class _BatchWriter:
         )
 
 
-def _sync_analytics(runtime: Runtime) -> bool:
-    """Bring the analytic store up to date; False when that module is not installed yet."""
-    try:
-        from pulso.analytics.service import sync
-    except ModuleNotFoundError as exc:
-        if exc.name in {"pulso.analytics", "pulso.analytics.service"}:
-            log.warning("analytic store not synced: %s is missing", exc.name)
-            return False
-        raise
-    sync(runtime)
-    return True
+@contextmanager
+def _follow_analytics(runtime: Runtime, enabled: bool) -> Iterator[Follower | None]:
+    if not enabled:
+        yield None
+        return
+    with Follower(runtime) as follower:
+        yield follower
 
 
 # --- reading feedback and imports --------------------------------------------------------------

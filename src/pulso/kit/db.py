@@ -68,10 +68,17 @@ def _sqlite_on_connect(dbapi_connection: sqlite3.Connection, _record: object) ->
     register_sqlite_functions(dbapi_connection)
 
 
+READ_ONLY = {"pulso_read_only": True}
+
+
 def _sqlite_begin(conn: Any) -> None:
     # BEGIN IMMEDIATE takes the write lock up front, so two writers never deadlock on upgrade
-    # and change versions are handed out in commit order.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # and change versions are handed out in commit order. Connections marked read-only
+    # (engine.execution_options(**READ_ONLY)) begin deferred and never block a writer.
+    if conn.get_execution_options().get("pulso_read_only"):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
