@@ -59,8 +59,17 @@ def test_a_failed_import_leaves_the_analytic_store_as_it_was(runtime: Runtime, s
         make_org(session)
     feedback.import_frame(runtime, _frame(50, nps=9), ImportOptions(kind=ImportKind.FEEDBACK), name="a")
     before = runtime.analytics.watermark
-    with analytics.Follower(runtime) as follower, pytest.raises(RuntimeError, match="boom"):
+    follower = analytics.Follower(runtime)
+    with pytest.raises(RuntimeError, match="boom"), follower:
+        feedback.import_frame(
+            runtime,
+            _frame(5, nps=0, offset=50),
+            ImportOptions(kind=ImportKind.FEEDBACK, sync_analytics=False),
+            name="b",
+        )
         raise RuntimeError("boom")
     assert follower.finish() is None  # rolled back: nothing applied
     assert runtime.analytics.watermark == before
+    assert runtime.analytics.counts()["feedback_facts"] == 50
+    assert analytics.sync(runtime).feedback_rows == 5  # the next sync catches up
     assert analytics.check(runtime).consistent
