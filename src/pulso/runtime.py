@@ -57,10 +57,14 @@ class Runtime:
 
         upgrade(self.engine)
 
-    def close(self) -> None:
+    def release_analytics(self) -> None:
+        """Close the analytic store's file, so another process may open it."""
         if self._analytics is not None:
             self._analytics.close()
             self._analytics = None
+
+    def close(self) -> None:
+        self.release_analytics()
         self.engine.dispose()
 
 

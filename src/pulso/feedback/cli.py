@@ -101,6 +101,13 @@ NoSyncOpt = Annotated[
         help="Do not update the analytic store afterwards. / No actualizar el almacén analítico al terminar.",
     ),
 ]
+BackgroundOpt = Annotated[
+    bool,
+    typer.Option(
+        "--background",
+        help="Queue the import for `pulso worker` instead of running it now. / Encola la importación.",
+    ),
+]
 ErrorsCsvOpt = Annotated[
     Path | None,
     typer.Option(
@@ -142,6 +149,7 @@ def _run(
     no_sync: bool,
     errors_csv: Path | None,
     interaction_source: str = "import",
+    background: bool = False,
 ) -> None:
     runtime = get_runtime()
     try:
@@ -159,6 +167,12 @@ def _run(
             interaction_source=interaction_source,
         )
         runtime.migrate()
+        if background:
+            from pulso.feedback.tasks import import_file_job
+
+            job = import_file_job(str(path.resolve()), options)
+            out.print(f"queued as job {job.id}; `pulso worker` runs it / en cola; lo ejecuta `pulso worker`")
+            return
         with Progress(
             TextColumn("[bold]{task.description}[/]"),
             BarColumn(),
@@ -260,6 +274,7 @@ def import_feedback(
     batch_size: BatchOpt = 50_000,
     no_sync: NoSyncOpt = False,
     errors_csv: ErrorsCsvOpt = None,
+    background: BackgroundOpt = False,
     interaction_source: Annotated[
         str,
         typer.Option(
@@ -282,6 +297,7 @@ def import_feedback(
         batch_size=batch_size,
         no_sync=no_sync,
         errors_csv=errors_csv,
+        background=background,
         interaction_source=interaction_source,
     )
 
@@ -301,6 +317,7 @@ def import_interactions(
     batch_size: BatchOpt = 50_000,
     no_sync: NoSyncOpt = False,
     errors_csv: ErrorsCsvOpt = None,
+    background: BackgroundOpt = False,
 ) -> None:
     """Import contacts and tickets (exit 0 all imported, 1 rows rejected, 2 unusable file).
     / Importa contactos y tickets (salida 0 todo importado, 1 filas rechazadas, 2 archivo inutilizable)."""
@@ -317,6 +334,7 @@ def import_interactions(
         batch_size=batch_size,
         no_sync=no_sync,
         errors_csv=errors_csv,
+        background=background,
     )
 
 
@@ -332,6 +350,7 @@ def import_customers(
     batch_size: BatchOpt = 50_000,
     no_sync: NoSyncOpt = False,
     errors_csv: ErrorsCsvOpt = None,
+    background: BackgroundOpt = False,
 ) -> None:
     """Import customers; unmapped columns become attributes (exit 0, 1 rows rejected, 2 unusable file).
     / Importa clientes; las demás columnas son atributos (salida 0, 1 filas rechazadas, 2 inutilizable)."""
@@ -348,4 +367,5 @@ def import_customers(
         batch_size=batch_size,
         no_sync=no_sync,
         errors_csv=errors_csv,
+        background=background,
     )
