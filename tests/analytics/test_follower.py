@@ -60,14 +60,15 @@ def test_a_failed_import_leaves_the_analytic_store_as_it_was(runtime: Runtime, s
     feedback.import_frame(runtime, _frame(50, nps=9), ImportOptions(kind=ImportKind.FEEDBACK), name="a")
     before = runtime.analytics.watermark
     follower = analytics.Follower(runtime)
-    with pytest.raises(RuntimeError, match="boom"), follower:
-        feedback.import_frame(
-            runtime,
-            _frame(5, nps=0, offset=50),
-            ImportOptions(kind=ImportKind.FEEDBACK, sync_analytics=False),
-            name="b",
-        )
-        raise RuntimeError("boom")
+
+    def failing_import() -> None:
+        with follower:
+            options = ImportOptions(kind=ImportKind.FEEDBACK, sync_analytics=False)
+            feedback.import_frame(runtime, _frame(5, nps=0, offset=50), options, name="b")
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        failing_import()
     assert follower.finish() is None  # rolled back: nothing applied
     assert runtime.analytics.watermark == before
     assert runtime.analytics.counts()["feedback_facts"] == 50
