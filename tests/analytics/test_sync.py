@@ -97,3 +97,20 @@ def test_time_zone_change_rebuilds_local_days(runtime: Runtime, session: Session
         session.merge(org).timezone = "America/Bogota"
     analytics.sync(runtime)
     assert _duck(runtime, "SELECT local_day::VARCHAR FROM feedback_facts") == [("2026-02-28",)]
+
+
+def test_rollups_follow_feedback_days_when_interactions_change_too(
+    runtime: Runtime, session: Session, read_path: str
+) -> None:
+    start = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    with session.begin():
+        make_org(session)
+        rows = [make_feedback(session, nps=9, received_at=start + timedelta(days=i)) for i in range(10)]
+    analytics.sync(runtime)
+    with session.begin():
+        rows[3].nps = 0  # feedback changes on day 4...
+        make_interaction(session, opened_at=start + timedelta(days=8))  # ...and an interaction on day 9
+    analytics.sync(runtime)
+    assert _duck(runtime, "SELECT sum(promoters), sum(detractors) FROM rollup_day") == [(9, 1)]
+    assert _duck(runtime, "SELECT sum(n_nps) FROM rollup_day_team") == [(10,)]
+    assert analytics.check(runtime).consistent

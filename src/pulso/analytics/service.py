@@ -377,7 +377,6 @@ class Follower:
                 return
             low = last = store.watermark
             with store.applying() as changes:
-                changes.dedupe = True
                 while True:
                     stopping = self._stop.is_set()  # read first: the final round sees every commit before finish()
                     with self._read_session() as session, session.begin():
@@ -385,6 +384,8 @@ class Follower:
                         if high > last:
                             _stage_changes(session, changes, last, high, _scratch(store))
                             last = high
+                    # Into the fact tables now, in parallel with the writer; rollups wait for the end.
+                    changes.flush(timezone=tz)
                     if stopping:
                         break
                     self._stop.wait(self.interval)

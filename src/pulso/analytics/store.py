@@ -168,30 +168,44 @@ class AnalyticStore:
         }
 
 
+_FACTS = {
+    "feedback": ("feedback_facts", "received_at", FEEDBACK_COLUMNS),
+    "interactions": ("interaction_facts", "opened_at", INTERACTION_COLUMNS),
+}
+
+
 class ChangeSet:
-    """The staged changes of one sync, applied to facts and rollups in the store's transaction."""
+    """The changes of one sync, applied to facts and rollups inside the store's transaction.
+
+    Batches are staged, then `flush` moves them into the fact tables (replacing older copies of the
+    same facts); a follower flushes after each read round, a plain sync once. `apply` flushes, applies
+    deletions, refreshes the rollups of the feedback days touched, and moves the watermark.
+    """
 
     def __init__(self, cursor: duckdb.DuckDBPyConnection) -> None:
         self.cur = cursor
         self._staged: set[str] = set()
-        # Set when one fact may be staged more than once (several read rounds in one transaction).
-        self.dedupe = False
+        self._temp: set[str] = set()
         self.feedback_rows = 0
         self.interaction_rows = 0
         self.deleted = 0
+        # Days whose feedback changed: their rollup rows are recomputed.
+        self.cur.execute("CREATE OR REPLACE TEMP TABLE touched_days (local_day DATE)")
+        self._temp.add("touched_days")
 
     def stage(self, fact: str, batch: pa.Table) -> None:
         """Append an Arrow batch of changed facts to the staging table of `fact`."""
         name = f"staged_{fact}"
         self.cur.register("_incoming", batch)
         try:
-            if name not in self._staged:
-                self.cur.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM _incoming")
-                self._staged.add(name)
+            if name not in self._temp:
+                self.cur.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _incoming")
+                self._temp.add(name)
             else:
                 self.cur.execute(f"INSERT INTO {name} SELECT * FROM _incoming")
         finally:
             self.cur.unregister("_incoming")
+        self._staged.add(fact)
         if fact == "feedback":
             self.feedback_rows += batch.num_rows
         else:
@@ -201,64 +215,56 @@ class ChangeSet:
         if not ids:
             return
         name = f"deleted_{fact}"
-        if name not in self._staged:
-            self.cur.execute(f"CREATE TEMP TABLE {name} (id BIGINT)")
-            self._staged.add(name)
+        if name not in self._temp:
+            self.cur.execute(f"CREATE OR REPLACE TEMP TABLE {name} (id BIGINT)")
+            self._temp.add(name)
         self.cur.executemany(f"INSERT INTO {name} VALUES (?)", [[i] for i in ids])
         self.deleted += len(ids)
 
+    def flush(self, *, timezone: str) -> None:
+        """Move the staged facts into the fact tables (each staged fact read once since the last flush)."""
+        tz = checked_timezone(timezone)
+        for fact in sorted(self._staged):
+            table, time_column, columns = _FACTS[fact]
+            staged = f"staged_{fact}"
+            self._touch(fact, f"SELECT DISTINCT f.local_day FROM {table} f SEMI JOIN {staged} s ON f.id = s.id")
+            self.cur.execute(f"DELETE FROM {table} WHERE id IN (SELECT id FROM {staged})")
+            names = ", ".join(n for n, _, _ in columns)
+            casts = ", ".join(f"CAST({n} AS {t})" for n, t, _ in columns)
+            self.cur.execute(
+                f"INSERT INTO {table} ({names}, local_day) "
+                f"SELECT {casts}, CAST(timezone('{tz}', CAST({time_column} AS TIMESTAMPTZ)) AS DATE) FROM {staged}"
+            )
+            self._touch(fact, f"SELECT DISTINCT local_day FROM {staged_days(staged, time_column, tz)}")
+            self.cur.execute(f"DELETE FROM {staged}")
+        self._staged.clear()
+
     def apply(self, *, timezone: str, watermark: int) -> None:
         tz = checked_timezone(timezone)
-        days_touched = self._apply_fact("feedback", "feedback_facts", "received_at", FEEDBACK_COLUMNS, tz)
-        self._apply_fact("interactions", "interaction_facts", "opened_at", INTERACTION_COLUMNS, tz)
-        if days_touched:
-            self._refresh_rollups()
+        self.flush(timezone=tz)
+        for fact, (table, _, _) in _FACTS.items():
+            deleted = f"deleted_{fact}"
+            if deleted in self._temp:
+                self._touch(fact, f"SELECT DISTINCT f.local_day FROM {table} f SEMI JOIN {deleted} d ON f.id = d.id")
+                self.cur.execute(f"DELETE FROM {table} WHERE id IN (SELECT id FROM {deleted})")
+        self._refresh_rollups()
         self.cur.execute(
             "INSERT INTO sync_state VALUES ('watermark', ?), ('timezone', ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             [str(watermark), tz],
         )
 
-    def _apply_fact(
-        self, fact: str, table: str, time_column: str, columns: tuple[tuple[str, str, Any], ...], tz: str
-    ) -> bool:
-        staged, deleted = f"staged_{fact}", f"deleted_{fact}"
-        has_staged, has_deleted = staged in self._staged, deleted in self._staged
-        if not has_staged and not has_deleted:
-            return False
-        cur = self.cur
-        cur.execute("CREATE OR REPLACE TEMP TABLE touched_days (local_day DATE)")
-        if has_staged:
-            cur.execute(
-                f"INSERT INTO touched_days SELECT DISTINCT f.local_day FROM {table} f "
-                f"SEMI JOIN {staged} s ON f.id = s.id"
-            )
-            cur.execute(f"DELETE FROM {table} WHERE id IN (SELECT id FROM {staged})")
-            names = ", ".join(n for n, _, _ in columns)
-            casts = ", ".join(f"CAST({n} AS {t})" for n, t, _ in columns)
-            # A plain sync reads each fact once; rounds of a follower may read a fact twice: keep the latest.
-            latest = " QUALIFY row_number() OVER (PARTITION BY id ORDER BY version DESC) = 1" if self.dedupe else ""
-            cur.execute(
-                f"INSERT INTO {table} ({names}, local_day) "
-                f"SELECT {casts}, CAST(timezone('{tz}', CAST({time_column} AS TIMESTAMPTZ)) AS DATE) "
-                f"FROM {staged}{latest}"
-            )
-            cur.execute(
-                f"INSERT INTO touched_days SELECT DISTINCT local_day FROM {table} f SEMI JOIN {staged} s ON f.id = s.id"
-            )
-        if has_deleted:
-            cur.execute(
-                f"INSERT INTO touched_days SELECT DISTINCT f.local_day FROM {table} f "
-                f"SEMI JOIN {deleted} d ON f.id = d.id"
-            )
-            cur.execute(f"DELETE FROM {table} WHERE id IN (SELECT id FROM {deleted})")
-        return fact == "feedback"
+    def _touch(self, fact: str, days_query: str) -> None:
+        if fact == "feedback":  # only feedback has rollups
+            self.cur.execute(f"INSERT INTO touched_days {days_query}")
 
     def _refresh_rollups(self) -> None:
         cur = self.cur
-        total_days = cur.execute("SELECT count(DISTINCT local_day) FROM feedback_facts").fetchone()
         touched = cur.execute("SELECT count(DISTINCT local_day) FROM touched_days").fetchone()
-        full = touched is not None and total_days is not None and touched[0] * 2 >= total_days[0]
+        if touched is None or touched[0] == 0:
+            return
+        total_days = cur.execute("SELECT count(DISTINCT local_day) FROM feedback_facts").fetchone()
+        full = total_days is not None and touched[0] * 2 >= total_days[0]
         for rollup in ROLLUPS:
             if full:
                 cur.execute(f"DELETE FROM {rollup.name}")
@@ -269,6 +275,11 @@ class ChangeSet:
                 cur.execute(f"INSERT INTO {rollup.name} {AnalyticStore._rollup_select(rollup, where)}")
 
     def drop_staging(self) -> None:
-        for name in self._staged:
+        for name in self._temp:
             self.cur.execute(f"DROP TABLE IF EXISTS {name}")
-        self._staged.clear()
+        self._temp.clear()
+
+
+def staged_days(staged: str, time_column: str, tz: str) -> str:
+    """A subquery of the local days of the staged facts."""
+    return f"(SELECT CAST(timezone('{tz}', CAST({time_column} AS TIMESTAMPTZ)) AS DATE) AS local_day FROM {staged})"

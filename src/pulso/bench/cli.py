@@ -24,6 +24,7 @@ console = Console()
 def _runtime(data_dir: Path, database_url: str | None) -> Runtime:
     if data_dir.exists():
         shutil.rmtree(data_dir)
+    data_dir.mkdir(parents=True)
     settings = Settings(
         data_dir=data_dir, database_url=database_url, queue="immediate", timezone="UTC", analytics_sync_seconds=0
     )

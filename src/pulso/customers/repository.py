@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pulso.customers.models import Customer
-from pulso.feedback import bulk
+from pulso.kit import bulk
 
 TABLE = Customer.__tablename__
 

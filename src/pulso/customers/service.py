@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from pulso.customers import repository
 from pulso.customers.models import Customer
-from pulso.feedback.bulk import UpsertCounts
+from pulso.kit.bulk import UpsertCounts
 
 
 def ensure_customers(session: Session, external_ids: Sequence[str], *, now: datetime) -> tuple[pl.DataFrame, int]:

@@ -15,11 +15,11 @@ from pulso.accounts.enums import Role
 from pulso.accounts.models import Team, User
 from pulso.accounts.schemas import Principal
 from pulso.catalog.models import Product
-from pulso.feedback import bulk
 from pulso.feedback.enums import FeedbackSource, ImportKind, ImportStatus
 from pulso.feedback.models import Feedback, ImportRowError, ImportRun
 from pulso.interactions.enums import Channel
 from pulso.journeys.models import Touchpoint
+from pulso.kit import bulk
 from pulso.kit.pagination import Page, PageParams
 
 # --- import runs -------------------------------------------------------------------------------

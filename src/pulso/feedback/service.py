@@ -31,13 +31,13 @@ from pulso.accounts.schemas import Principal
 from pulso.analytics.service import Follower
 from pulso.customers import service as customers
 from pulso.feedback import logic, repository
-from pulso.feedback.bulk import UpsertCounts
 from pulso.feedback.enums import FeedbackSource, ImportKind, ImportStatus
 from pulso.feedback.logic import ROW, ColumnPlan, ParseContext, SyntheticCatalog, UnusableFile
 from pulso.feedback.models import Feedback, ImportRowError, ImportRun
 from pulso.feedback.repository import FeedbackFilters
 from pulso.feedback.schemas import FeedbackIn, ImportOptions, ImportReport, RowError
 from pulso.interactions import service as interactions
+from pulso.kit.bulk import UpsertCounts
 from pulso.kit.changes import next_version
 from pulso.kit.db import utcnow
 from pulso.kit.errors import NotFound

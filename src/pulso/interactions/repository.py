@@ -9,9 +9,9 @@ import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pulso.feedback import bulk
 from pulso.interactions.enums import Channel, InteractionStatus
 from pulso.interactions.models import Interaction
+from pulso.kit import bulk
 
 TABLE = Interaction.__tablename__
 

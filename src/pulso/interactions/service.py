@@ -7,9 +7,9 @@ from datetime import datetime
 import polars as pl
 from sqlalchemy.orm import Session
 
-from pulso.feedback.bulk import UpsertCounts
 from pulso.interactions import repository
 from pulso.interactions.models import Interaction
+from pulso.kit.bulk import UpsertCounts
 
 
 def interaction_ids(session: Session, keys: pl.DataFrame) -> pl.DataFrame:

@@ -1,7 +1,6 @@
 """Bulk writes of many rows at once, fast on SQLite and on PostgreSQL.
 
-Domain-free: the customers and interactions repositories use it too. It belongs in `kit/` and should
-move there; it lives here because the imports are what needed it first.
+Domain-free: the feedback, customers and interactions repositories use it.
 
 SQLite: one `INSERT ... ON CONFLICT DO UPDATE ... WHERE <a column differs>` run with the DB-API
 cursor's `executemany` over plain tuples (the ORM would cost ten times more per row).

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
-from pulso.feedback import bulk, repository
+from pulso.feedback import repository
 from pulso.feedback.models import Feedback
+from pulso.kit import bulk
 from pulso.kit.changes import next_version
 from pulso.runtime import Runtime
 
