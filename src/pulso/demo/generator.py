@@ -24,9 +24,10 @@ pattern                what was planted                                         
                                                                                       product_defect; its NPS
                                                                                       (outside the coached team)
                                                                                       ≥ 40 points below the rest
-3. Friction            TP-WEB-CHECKOUT: satisfaction −0.55 and effort +1.4 CES        CES ≥ 1 point and CSAT ≥
+3. Friction            TP-WEB-CHECKOUT: satisfaction −0.55 and effort +1.4 CES        CES ≥ 1 point above and CSAT ≥
    touchpoint          points; its comments are about checkout_payment               0.3 below the other
-                                                                                      touchpoints, lowest NPS;
+                                                                                      touchpoints (CES is effort:
+                                                                                      higher is harder), lowest NPS;
                                                                                       ≥ 60 % of its comments are
                                                                                       checkout_payment
 4. Score coaching      "Soporte postventa": true satisfaction −0.9, but 80 % of its   highest NPS and CSAT of the
@@ -246,7 +247,7 @@ TOUCHPOINT_EFFECT = {
     "TP-WARRANTY": -0.25,
     "TP-RETURNS": -0.2,
 }
-FRICTION_CES = -1.4
+FRICTION_CES = 1.4
 
 SEASON_EFFECT = -0.3
 TREND_EFFECT = 0.25  # over the whole year, from −0.125 to +0.125
@@ -1055,7 +1056,9 @@ def _scores(plan: Plan, rng: np.random.Generator, org: _Org, clients: pl.DataFra
 
     nps = np.clip(np.rint(7.9 + 2.2 * s + rng.normal(0, 0.6, n)), 0, 10)
     csat = np.clip(np.rint(4.0 + 0.95 * s + rng.normal(0, 0.35, n)), 1, 5)
-    ces = np.clip(np.rint(5.4 + 1.3 * s + FRICTION_CES * friction + rng.normal(0, 0.5, n)), 1, 7)
+    # CES is an effort scale, as Pulso reads it everywhere: 1 = very easy ... 7 = very hard (rules open a
+    # case at CES >= 6). Effort falls as satisfaction rises and jumps at the friction touchpoint.
+    ces = np.clip(np.rint(2.6 - 1.3 * s + FRICTION_CES * friction + rng.normal(0, 0.5, n)), 1, 7)
     rating = np.clip(np.rint(4.0 + 1.1 * s + rng.normal(0, 0.4, n)), 1, 5)
 
     # Polarity of what the customer writes follows the score they would give.
@@ -1075,7 +1078,7 @@ def _scores(plan: Plan, rng: np.random.Generator, org: _Org, clients: pl.DataFra
     coached = (kind == POST) & (rows.team == org.team_index[company.COACHING_TEAM]) & (rng.random(n) < COACHED_SHARE)
     nps[coached] = 10
     csat[coached] = 5
-    ces[coached] = 7
+    ces[coached] = 1
 
     return _Scores(
         nps=np.where(ask_nps, nps, -1).astype(np.int8),

@@ -86,7 +86,7 @@ def friction(frames: DemoFrames) -> dict[str, float]:
     ranked = by_tp.filter(pl.col("n") >= 30).sort("nps_nps")
     comments = fb.filter(checkout & pl.col("comment").is_not_null())
     return {
-        "ces_gap": row[False]["ces"] - row[True]["ces"],
+        "ces_gap": row[True]["ces"] - row[False]["ces"],  # effort: higher at checkout
         "csat_gap": row[False]["csat"] - row[True]["csat"],
         "lowest_nps_is_checkout": float(ranked["touchpoint"][0] == company.FRICTION_TOUCHPOINT),
         "checkout_topic_share": _num((comments["_topic"] == "checkout_payment").mean()),

@@ -59,7 +59,7 @@ KPIS: dict[str, KpiDefinition] = {
             key="ces",
             name_es="Esfuerzo del cliente (CES)",
             name_en="Customer effort (CES)",
-            unit="mean on 1–7",
+            unit="mean effort, 1 = very easy … 7 = very hard",
             method="t-interval; Welch's test",
             higher_is_better=False,
         ),
