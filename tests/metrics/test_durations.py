@@ -36,3 +36,29 @@ def test_sql_order_statistics_match_logic(runtime: Runtime, session: Session, n:
         assert total.value == pytest.approx(math.ceil(n / 2))  # values are their own ranks, in minutes
         assert total.p90 == pytest.approx(math.ceil(0.9 * n))
         assert (total.low, total.high) == (pytest.approx(j), pytest.approx(k))
+
+
+def test_median_change_is_tested_against_the_previous_period(runtime: Runtime, session: Session) -> None:
+    from scipy import stats
+
+    before = [3, 5, 8, 9, 12, 15, 20, 22, 30, 41, 44, 60]
+    after = [7, 11, 14, 19, 25, 31, 38, 45, 52, 66, 70, 81, 95]
+    with session.begin():
+        make_org(session)
+        for day, values in (
+            (datetime(2026, 4, 10, 9, tzinfo=UTC), before),
+            (datetime(2026, 5, 10, 9, tzinfo=UTC), after),
+        ):
+            for minutes in values:
+                make_interaction(session, opened_at=day, first_response_at=day + timedelta(minutes=minutes))
+    analytics.sync(runtime)
+    query = metrics.KpiQuery("first_response_time", date(2026, 5, 1), date(2026, 5, 31))
+    _, p_expected, _, _ = stats.median_test(after, before)
+    with session.begin():
+        result = metrics.compute_on(session.connection(), FactSource("operational", "UTC"), session, query)
+    c = result.total.comparison
+    assert c is not None
+    assert c.method == "Mood's median test"
+    assert c.reference_value == pytest.approx(15)  # ceil(12/2) = 6th value
+    assert c.difference == pytest.approx(38 - 15)
+    assert c.p_value == pytest.approx(p_expected)

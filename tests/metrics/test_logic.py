@@ -392,3 +392,17 @@ def test_median_ci_ranks_edges() -> None:
         median_ci_ranks(0)
     with pytest.raises(ValueError, match="confidence"):
         median_ci_ranks(10, confidence=1.0)
+
+
+def test_mood_median_test_matches_scipy_on_raw_samples() -> None:
+    from pulso.metrics.logic import mood_median_test
+
+    rng = np.random.default_rng(3)
+    a, b = rng.exponential(10, 80), rng.exponential(14, 95)
+    _, p_expected, pooled, table = stats.median_test(a, b)
+    result = mood_median_test(int((a > pooled).sum()), len(a), int((b > pooled).sum()), len(b))
+    assert result.p_value == pytest.approx(p_expected)
+    assert table[0].tolist() == [int((a > pooled).sum()), int((b > pooled).sum())]
+    assert mood_median_test(0, 0, 3, 5).significant is False
+    with pytest.raises(ValueError, match="exceed"):
+        mood_median_test(6, 5, 1, 5)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -23,7 +23,7 @@ from pulso.analytics.facts import (
     operational_feedback,
     operational_interactions,
 )
-from pulso.analytics.reader import read_batches
+from pulso.analytics.reader import SqliteReader, read_batches
 from pulso.analytics.store import AnalyticStore, AnalyticStoreBusy, ChangeSet
 from pulso.feedback.models import Feedback
 from pulso.interactions.models import Interaction
@@ -128,7 +128,7 @@ def _read_small(
 
 
 def _read_bulk(
-    url: URL, query: AnySelect, columns: tuple[tuple[str, str, Any], ...], time_column: str, scratch: Path | None
+    url: URL, query: AnySelect, columns: tuple[tuple[str, str, Any], ...], time_column: str, readers: _Readers
 ) -> Iterator[pa.Table]:
     """Many changes: Arrow straight from the database's ADBC driver (analytics/reader.py)."""
     if url.get_backend_name() == "sqlite":
@@ -143,7 +143,8 @@ def _read_bulk(
         backend, target = "sqlite", str(url.database)
     else:
         backend, target = "postgresql", url.set(drivername="postgresql").render_as_string(hide_password=False)
-    for batch in read_batches(backend, target, str(compiled), params, BATCH_ROWS, scratch=scratch):
+    reader = readers.sqlite(target) if backend == "sqlite" else None
+    for batch in read_batches(backend, target, str(compiled), params, BATCH_ROWS, reader):
         table = pa.Table.from_batches([batch])
         if table.num_rows and table.column(0)[0].as_py() == -1:
             table = table.slice(1)  # the sentinel comes first: slicing is free, filtering copies
@@ -161,7 +162,7 @@ def _read_changes(
     high: int,
     columns: tuple[tuple[str, str, Any], ...],
     time_column: str,
-    scratch: Path | None = None,
+    readers: _Readers,
 ) -> Iterator[pa.Table]:
     count = session.execute(
         select(func.count()).select_from(model).where(model.version > low, model.version <= high)
@@ -173,7 +174,7 @@ def _read_changes(
         yield from _read_small(session.connection(), changed, columns, time_column)
     else:
         # Versions <= high are all committed (ADR 0002), so another connection reads exactly them.
-        yield from _read_bulk(session.get_bind().engine.url, changed, columns, time_column, scratch)
+        yield from _read_bulk(session.get_bind().engine.url, changed, columns, time_column, readers)
 
 
 def _changed_since(query: AnySelect, model: Any, low: int, high: int) -> AnySelect:
@@ -181,7 +182,7 @@ def _changed_since(query: AnySelect, model: Any, low: int, high: int) -> AnySele
     return query.where(model.version > low, model.version <= high)
 
 
-def _stage_changes(session: Session, changes: ChangeSet, low: int, high: int, scratch: Path | None) -> None:
+def _stage_changes(session: Session, changes: ChangeSet, low: int, high: int, readers: _Readers) -> None:
     """Stage the facts changed in (low, high] into `changes`."""
     for batch in _read_changes(
         session,
@@ -191,7 +192,7 @@ def _stage_changes(session: Session, changes: ChangeSet, low: int, high: int, sc
         high,
         FEEDBACK_COLUMNS,
         "received_at",
-        scratch,
+        readers,
     ):
         changes.stage("feedback", batch)
     for batch in _read_changes(
@@ -202,7 +203,7 @@ def _stage_changes(session: Session, changes: ChangeSet, low: int, high: int, sc
         high,
         INTERACTION_COLUMNS,
         "opened_at",
-        scratch,
+        readers,
     ):
         changes.stage("interactions", batch)
 
@@ -215,8 +216,22 @@ def _stage_deletions(session: Session, changes: ChangeSet, low: int, high: int) 
         changes.stage_deletions(fact, [fid for f, fid in deletions if f == fact])
 
 
-def _scratch(store: AnalyticStore) -> Path | None:
-    return store.path.parent if store.path else None
+class _Readers:
+    """The bulk reader child of one sync or follower, started on first use and closed at the end."""
+
+    def __init__(self, store: AnalyticStore) -> None:
+        self._scratch = store.path.parent if store.path else None
+        self._sqlite: SqliteReader | None = None
+
+    def sqlite(self, path: str) -> SqliteReader:
+        if self._sqlite is None:
+            self._sqlite = SqliteReader(path, self._scratch)
+        return self._sqlite
+
+    def close(self) -> None:
+        if self._sqlite is not None:
+            self._sqlite.close()
+            self._sqlite = None
 
 
 def _result(low: int, high: int, changes: ChangeSet, started: float) -> SyncResult:
@@ -247,8 +262,12 @@ def sync_store(session: Session, store: AnalyticStore, *, full: bool = False) ->
     high = current_version(session)
     if high == low:
         return SyncResult(low, high, 0, 0, 0, time.perf_counter() - started)
+    readers = _Readers(store)
     with store.applying() as changes:
-        _stage_changes(session, changes, low, high, _scratch(store))
+        try:
+            _stage_changes(session, changes, low, high, readers)
+        finally:
+            readers.close()
         _stage_deletions(session, changes, low, high)
         changes.apply(timezone=tz, watermark=high)
     return _result(low, high, changes, started)
@@ -336,6 +355,7 @@ class Follower:
         self._busy = False
         self._rebuild = False
         self._abort = False
+        self._stop_time = 0.0
 
     def __enter__(self) -> Follower:
         self._thread.start()
@@ -344,11 +364,13 @@ class Follower:
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         if self._thread.is_alive():
             self._abort = exc is not None
+            self._stop_time = time.perf_counter()
             self._stop.set()
             self._thread.join()
 
     def finish(self) -> SyncResult | None:
         """Apply what was staged plus the last changes; None when another process owns the store."""
+        self._stop_time = time.perf_counter()
         self._stop.set()
         self._thread.join()
         if self._error is not None:
@@ -376,13 +398,14 @@ class Follower:
                 self._rebuild = True
                 return
             low = last = store.watermark
-            with store.applying() as changes:
+            readers = _Readers(store)
+            with store.applying() as changes, contextlib.closing(readers):
                 while True:
                     stopping = self._stop.is_set()  # read first: the final round sees every commit before finish()
                     with self._read_session() as session, session.begin():
                         high = current_version(session)
                         if high > last:
-                            _stage_changes(session, changes, last, high, _scratch(store))
+                            _stage_changes(session, changes, last, high, readers)
                             last = high
                     # Into the fact tables now, in parallel with the writer; rollups wait for the end.
                     changes.flush(timezone=tz)
@@ -391,9 +414,17 @@ class Follower:
                     self._stop.wait(self.interval)
                 if self._abort:
                     raise _Aborted
+                stopped = time.perf_counter()
                 with self._read_session() as session, session.begin():
                     _stage_deletions(session, changes, low, last)
                 changes.apply(timezone=tz, watermark=last)
+                applied = time.perf_counter()
+            log.debug(
+                "follower: last round %.2fs, apply %.2fs, commit %.2fs",
+                stopped - self._stop_time,
+                applied - stopped,
+                time.perf_counter() - applied,
+            )
             self._result = _result(low, last, changes, started)
         except _Aborted:
             return

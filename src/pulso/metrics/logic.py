@@ -381,3 +381,33 @@ def poisson_rate_test(
         significant=p_value < alpha,
         method=POISSON_TEST,
     )
+
+
+MOOD = "Mood's median test"
+
+
+def mood_median_test(above_a: int, n_a: int, above_b: int, n_b: int, alpha: float = 0.05) -> Comparison:
+    """Do two samples share a median? Counts above the pooled median, in a 2x2 chi-square table.
+
+    The caller computes the pooled median and the counts in SQL, so no value leaves the engine; this
+    is scipy.stats.median_test with ties counted below (its default), Yates-corrected like it.
+    """
+    for name, value in (("above_a", above_a), ("n_a", n_a), ("above_b", above_b), ("n_b", n_b)):
+        _check_count(name, value)
+    _check_alpha(alpha)
+    if above_a > n_a or above_b > n_b:
+        raise ValueError("counts above the median cannot exceed the sample sizes")
+    table = [[above_a, above_b], [n_a - above_a, n_b - above_b]]
+    if n_a == 0 or n_b == 0 or above_a + above_b == 0 or above_a + above_b == n_a + n_b:
+        return _not_computable(MOOD)
+    statistic, p_value, _, _ = stats.chi2_contingency(table, correction=True)
+    return Comparison(
+        difference=None,
+        low=None,
+        high=None,
+        statistic=float(statistic),
+        p_value=float(p_value),
+        df=1.0,
+        significant=float(p_value) < alpha,
+        method=MOOD,
+    )

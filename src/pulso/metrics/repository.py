@@ -205,3 +205,14 @@ def duration_query(source: FactSource, s: Slice, z: float) -> AnySelect:
 
 def run(conn: Connection, query: AnySelect) -> Sequence[Any]:
     return conn.execute(query).mappings().all()
+
+
+def above_query(source: FactSource, s: Slice, threshold: float) -> AnySelect:
+    """How many durations there are, and how many lie above `threshold` (for Mood's median test)."""
+    table = source.facts(s.kpi)
+    value = table.c[DURATION_COLUMNS[s.kpi]]
+    return (
+        select(func.count().label("n"), func.count().filter(value > threshold).label("above"))
+        .select_from(table)
+        .where(value.is_not(None), value >= 0, *_where(table, source, s))
+    )

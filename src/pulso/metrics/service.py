@@ -26,6 +26,7 @@ from pulso.metrics.repository import (
     DURATION_COLUMNS,
     FactSource,
     Slice,
+    above_query,
     additive_query,
     dimension_column,
     duration_query,
@@ -420,8 +421,11 @@ def _duration(ctx: _Context, q: KpiQuery, s: Slice) -> tuple[KpiPoint, list[KpiP
         )
 
     rows = run(ctx.conn, duration_query(ctx.source, s, z))
-    total_rows = run(ctx.conn, duration_query(ctx.source, replace(s, grain=None, by=None), z))
+    total_slice = replace(s, grain=None, by=None)
+    total_rows = run(ctx.conn, duration_query(ctx.source, total_slice, z))
     total = point(total_rows[0] if total_rows else None)
+    if q.compare != "none" and total.n:
+        total.comparison = _duration_compare(ctx, q, total_slice, z, total, factor)
     points = [
         point(
             row,
@@ -431,6 +435,35 @@ def _duration(ctx: _Context, q: KpiQuery, s: Slice) -> tuple[KpiPoint, list[KpiP
         for row in rows
     ]
     return total, points
+
+
+def _duration_compare(
+    ctx: _Context, q: KpiQuery, s: Slice, z: float, current: KpiPoint, factor: float
+) -> ComparisonOut | None:
+    """The period's median against the previous period's, with Mood's median test."""
+    length = _days(q.start, q.end)
+    previous = replace(s, start=q.start - timedelta(days=length), end=q.start - timedelta(days=1))
+    before = run(ctx.conn, duration_query(ctx.source, previous, z))
+    if not before or not before[0]["n"]:
+        return None
+    pooled = run(ctx.conn, duration_query(ctx.source, replace(s, start=previous.start), z))[0]["median"]
+    a = run(ctx.conn, above_query(ctx.source, s, float(pooled)))[0]
+    b = run(ctx.conn, above_query(ctx.source, previous, float(pooled)))[0]
+    test = logic.mood_median_test(int(a["above"]), int(a["n"]), int(b["above"]), int(b["n"]), 1 - q.confidence)
+    reference = _scaled(before[0]["median"], factor)
+    return ComparisonOut(
+        against="previous_period",
+        reference_value=reference,
+        reference_n=int(before[0]["n"]),
+        difference=None if current.value is None or reference is None else current.value - reference,
+        low=None,
+        high=None,
+        statistic=test.statistic,
+        p_value=test.p_value,
+        df=test.df,
+        significant=test.significant,
+        method=test.method,
+    )
 
 
 def compute_on(
