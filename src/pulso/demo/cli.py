@@ -210,7 +210,7 @@ def _print_ready(
     console.print("Token de API nuevo / new API token: ", style="bold", end="")
     console.print(token, soft_wrap=True, markup=False)
     console.print("Pruebe / Try:", style="bold")
-    console.print(f"  {env}pulso kpi nps --by touchpoint --grain month", soft_wrap=True, markup=False)
+    console.print(f"  {env}uv run pulso kpi nps --by touchpoint --grain month", soft_wrap=True, markup=False)
     console.print(
         f'  curl -H "Authorization: Bearer {token}" "{base}/api/v1/metrics/nps?by=team"',
         soft_wrap=True,
