@@ -114,3 +114,37 @@ def test_rollups_follow_feedback_days_when_interactions_change_too(
     assert _duck(runtime, "SELECT sum(promoters), sum(detractors) FROM rollup_day") == [(9, 1)]
     assert _duck(runtime, "SELECT sum(n_nps) FROM rollup_day_team") == [(10,)]
     assert analytics.check(runtime).consistent
+
+
+def test_a_customers_new_segment_reaches_their_facts(runtime: Runtime, session: Session) -> None:
+    import polars as pl
+
+    from pulso.feedback import service as feedback
+    from pulso.feedback.enums import ImportKind
+    from pulso.feedback.schemas import ImportOptions
+
+    with session.begin():
+        make_org(session)
+        customer = make_customer(session, segment="Ocasional", region="CDMX")
+        make_feedback(session, nps=9, customer_id=customer.id)
+        make_interaction(session, opened_at=datetime(2026, 1, 5, tzinfo=UTC), customer_id=customer.id)
+        other = make_customer(session, segment="Pyme", region="NL")
+        make_feedback(session, nps=3, customer_id=other.id)
+    analytics.sync(runtime)
+    frame = pl.DataFrame(
+        {
+            "external_id": [customer.external_id, other.external_id],
+            "segment": ["Premium", "Pyme"],
+            "region": ["CDMX", "NL"],
+        }
+    )
+    feedback.import_frame(runtime, frame, ImportOptions(kind=ImportKind.CUSTOMERS), name="clientes")
+    assert _duck(runtime, "SELECT segment, count(*) FROM feedback_facts GROUP BY segment ORDER BY segment") == [
+        ("Premium", 1),
+        ("Pyme", 1),
+    ]
+    assert _duck(runtime, "SELECT segment FROM interaction_facts") == [("Premium",)]
+    assert _duck(runtime, "SELECT segment, sum(n_nps) FROM rollup_day_customer GROUP BY segment ORDER BY 1") == [
+        ("Premium", 1),
+        ("Pyme", 1),
+    ]

@@ -55,5 +55,26 @@ def upsert(session: Session, frame: pl.DataFrame, *, now: datetime) -> bulk.Upse
     return bulk.upsert(session, spec, frame)
 
 
+def analytic_attributes(session: Session, external_ids: Sequence[str]) -> pl.DataFrame:
+    """external_id, id, segment, region, is_key_account of the existing customers among `external_ids`."""
+    schema = {
+        "external_id": pl.String,
+        "id": pl.Int64,
+        "segment": pl.String,
+        "region": pl.String,
+        "is_key_account": pl.Boolean,
+    }
+    rows: list[tuple[Any, ...]] = []
+    keys = list(dict.fromkeys(external_ids))
+    for start in range(0, len(keys), 10_000):
+        chunk = keys[start : start + 10_000]
+        rows += session.execute(
+            select(Customer.external_id, Customer.id, Customer.segment, Customer.region, Customer.is_key_account).where(
+                Customer.external_id.in_(chunk)
+            )
+        ).all()
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
 def get_by_external_id(session: Session, external_id: str) -> Customer | None:
     return session.execute(select(Customer).where(Customer.external_id == external_id)).scalar_one_or_none()

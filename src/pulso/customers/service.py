@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from pulso.customers import repository
 from pulso.customers.models import Customer
 from pulso.kit.bulk import UpsertCounts
+from pulso.kit.changes import reversion_facts_of
 
 
 def ensure_customers(session: Session, external_ids: Sequence[str], *, now: datetime) -> tuple[pl.DataFrame, int]:
@@ -27,10 +28,28 @@ def ensure_customers(session: Session, external_ids: Sequence[str], *, now: date
     return pl.concat([found, repository.ids_by_external_id(session, missing)]), created
 
 
+# Copied into every analytic fact of the customer (ADR 0002): a change must re-copy those facts.
+ANALYTIC_ATTRIBUTES = ("segment", "region", "is_key_account")
+
+
 def upsert_customers(session: Session, frame: pl.DataFrame, *, now: datetime) -> UpsertCounts:
     """Insert or update customers (columns: external_id and any of name, email, segment, region,
-    is_key_account, attributes as JSON text); attributes are merged into the stored ones."""
-    return repository.upsert(session, frame, now=now)
+    is_key_account, attributes as JSON text); attributes are merged into the stored ones.
+
+    When a customer's segment, region or key-account flag changes, their feedback and interactions
+    get a new change version, so the analytic store copies them again with the new values.
+    """
+    tracked = [c for c in ANALYTIC_ATTRIBUTES if c in frame.columns]
+    before = repository.analytic_attributes(session, frame["external_id"].to_list()) if tracked else None
+    counts = repository.upsert(session, frame, now=now)
+    if before is not None and before.height:
+        joined = before.join(frame.select("external_id", *tracked), on="external_id", suffix="_new")
+        differs = pl.any_horizontal(
+            *[pl.col(c).cast(pl.String).ne_missing(pl.col(f"{c}_new").cast(pl.String)) for c in tracked]
+        )
+        changed = joined.filter(differs)["id"].to_list()
+        reversion_facts_of(session, "customer_id", changed)
+    return counts
 
 
 def get_customer_by_external_id(session: Session, external_id: str) -> Customer | None:

@@ -8,9 +8,10 @@ has seen every change with a version at or below V. See docs/adr/0002-two-stores
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Integer, String, event, insert, select, update
+from sqlalchemy import BigInteger, Index, Integer, String, Table, event, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from pulso.kit.db import Base
@@ -85,3 +86,24 @@ def _stamp_versions(session: Session, _context: Any, _instances: Any) -> None:
         obj.version = version
     for obj in deleted:
         session.add(FactDeletion(fact=obj.__fact__, fact_id=obj.id, version=version))  # type: ignore[attr-defined]
+
+
+def reversion_facts_of(session: Session, column: str, ids: Sequence[int]) -> int:
+    """Give every fact whose `column` (e.g. customer_id) is in `ids` this transaction's version.
+
+    Facts copy some attributes of what they point to (a customer's segment, a touchpoint's stage)
+    into the analytic store; when those change, this makes the next sync copy the facts again.
+    """
+    if not ids:
+        return 0
+    version = next_version(session)
+    touched = 0
+    for mapper in Base.registry.mappers:
+        cls = mapper.class_
+        if issubclass(cls, Versioned) and column in mapper.columns:
+            table: Table = cls.__table__  # type: ignore[attr-defined]
+            for start in range(0, len(ids), 10_000):
+                chunk = list(ids[start : start + 10_000])
+                result = session.execute(update(table).where(table.c[column].in_(chunk)).values(version=version))
+                touched += int(getattr(result, "rowcount", 0) or 0)
+    return touched
