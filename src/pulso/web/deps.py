@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from pulso.accounts import service as accounts
 from pulso.accounts.enums import Role
 from pulso.accounts.schemas import Principal
-from pulso.kit.db import utcnow
+from pulso.kit.db import READ_ONLY, utcnow
 from pulso.kit.errors import Forbidden, Unauthorized
 from pulso.runtime import Runtime
 
@@ -21,9 +21,14 @@ def get_runtime(request: Request) -> Runtime:
     return runtime
 
 
-def db_session(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Iterator[Session]:
-    """The request owns the transaction: committed when the route returns, rolled back on error."""
-    with runtime.sessions() as session, session.begin():
+def db_session(request: Request, runtime: Annotated[Runtime, Depends(get_runtime)]) -> Iterator[Session]:
+    """The request owns the transaction: committed when the route returns, rolled back on error.
+
+    GET and HEAD only read: on SQLite their transaction begins deferred, so it never waits for (or
+    holds up) an import that is writing.
+    """
+    bind = runtime.engine.execution_options(**READ_ONLY) if request.method in ("GET", "HEAD") else runtime.engine
+    with runtime.sessions(bind=bind) as session, session.begin():
         yield session
 
 
