@@ -7,4 +7,5 @@ bash scripts/services.sh
 uv run ruff check .
 uv run ruff format --check .
 uv run mypy
+uv run lint-imports
 uv run pytest -n 2 "$@"
