@@ -62,3 +62,33 @@ def test_median_change_is_tested_against_the_previous_period(runtime: Runtime, s
     assert c.reference_value == pytest.approx(15)  # ceil(12/2) = 6th value
     assert c.difference == pytest.approx(38 - 15)
     assert c.p_value == pytest.approx(p_expected)
+
+
+def test_each_groups_median_is_tested_against_its_previous_period(runtime: Runtime, session: Session) -> None:
+    from scipy import stats
+
+    samples = {
+        "web": ([3, 5, 8, 9, 12, 15, 20, 22], [30, 41, 44, 60, 65, 70, 72, 90, 95]),
+        "phone": ([10, 11, 12, 13, 14, 15], [9, 12, 13, 14, 16, 18, 19]),
+    }
+    with session.begin():
+        make_org(session)
+        for channel, (before, after) in samples.items():
+            for day, values in (
+                (datetime(2026, 4, 10, tzinfo=UTC), before),
+                (datetime(2026, 5, 10, tzinfo=UTC), after),
+            ):
+                for minutes in values:
+                    make_interaction(
+                        session, opened_at=day, first_response_at=day + timedelta(minutes=minutes), channel=channel
+                    )
+    analytics.sync(runtime)
+    query = metrics.KpiQuery("first_response_time", date(2026, 5, 1), date(2026, 5, 31), by="channel")
+    with session.begin(), runtime.analytics.engine.connect() as conn:
+        result = metrics.compute_on(conn, FactSource("analytic", "UTC"), session, query)
+    for point in result.rows:
+        before, after = samples[str(point.group)]
+        _, p_expected, _, _ = stats.median_test(after, before)
+        assert point.comparison is not None
+        assert point.comparison.p_value == pytest.approx(p_expected)
+        assert point.comparison.reference_n == len(before)

@@ -84,6 +84,8 @@ QUERIES = [
     metrics.KpiQuery("fcr", date(2026, 1, 1), date(2026, 4, 30), grain="month", by="channel"),
     metrics.KpiQuery("contacts", date(2026, 1, 1), date(2026, 4, 30), by="team"),
     metrics.KpiQuery("first_response_time", date(2026, 1, 1), date(2026, 4, 30), by="channel"),
+    metrics.KpiQuery("first_response_time", date(2026, 3, 3), date(2026, 4, 30), by="channel"),
+    metrics.KpiQuery("resolution_time", date(2026, 3, 3), date(2026, 4, 30), by="team"),
     metrics.KpiQuery("resolution_time", date(2026, 1, 1), date(2026, 4, 30), grain="month"),
     metrics.KpiQuery("nps", date(2026, 1, 1), date(2026, 4, 30), by="stage", filters={"team": ["Equipo 1"]}),
 ]

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, FromClause, and_, func, literal, or_, select
+from sqlalchemy import Connection, FromClause, and_, func, literal, or_, select, union_all
 from sqlalchemy.sql.elements import ColumnElement
 
 from pulso.analytics.facts import (
@@ -215,4 +215,20 @@ def above_query(source: FactSource, s: Slice, threshold: float) -> AnySelect:
         select(func.count().label("n"), func.count().filter(value > threshold).label("above"))
         .select_from(table)
         .where(value.is_not(None), value >= 0, *_where(table, source, s))
+    )
+
+
+def above_by_group_query(source: FactSource, s: Slice, thresholds: dict[Any, float]) -> AnySelect:
+    """Per group of `s.by`: how many durations, and how many above that group's threshold."""
+    table = source.facts(s.kpi)
+    value = table.c[DURATION_COLUMNS[s.kpi]]
+    group = table.c[dimension_column(s.kpi, str(s.by))]
+    limits = union_all(
+        *[select(literal(key).label("key"), literal(float(m)).label("m")) for key, m in thresholds.items()]
+    ).subquery("limits")
+    return (
+        select(group.label("grp"), func.count().label("n"), func.count().filter(value > limits.c.m).label("above"))
+        .select_from(table.join(limits, group == limits.c.key))
+        .where(value.is_not(None), value >= 0, *_where(table, source, s))
+        .group_by(group)
     )

@@ -26,6 +26,7 @@ from pulso.metrics.repository import (
     DURATION_COLUMNS,
     FactSource,
     Slice,
+    above_by_group_query,
     above_query,
     additive_query,
     dimension_column,
@@ -434,7 +435,53 @@ def _duration(ctx: _Context, q: KpiQuery, s: Slice) -> tuple[KpiPoint, list[KpiP
         )
         for row in rows
     ]
+    if s.by and not s.grain and q.compare == "previous" and rows:
+        _duration_compare_groups(ctx, q, s, z, rows, points, factor)
     return total, points
+
+
+def _duration_compare_groups(
+    ctx: _Context,
+    q: KpiQuery,
+    s: Slice,
+    z: float,
+    rows: Sequence[Mapping[str, Any]],
+    points: list[KpiPoint],
+    factor: float,
+) -> None:
+    """Each group's median against the same group's in the previous period (Mood's median test)."""
+    length = _days(q.start, q.end)
+    previous = replace(s, start=q.start - timedelta(days=length), end=q.start - timedelta(days=1))
+    before = {r["grp"]: r for r in run(ctx.conn, duration_query(ctx.source, previous, z)) if r["n"]}
+    pooled = {
+        r["grp"]: float(r["median"])
+        for r in run(ctx.conn, duration_query(ctx.source, replace(s, start=previous.start), z))
+        if r["grp"] is not None and r["grp"] in before
+    }
+    if not pooled:
+        return
+    now = {r["grp"]: r for r in run(ctx.conn, above_by_group_query(ctx.source, s, pooled))}
+    then = {r["grp"]: r for r in run(ctx.conn, above_by_group_query(ctx.source, previous, pooled))}
+    for row, point in zip(rows, points, strict=True):
+        key = row["grp"]
+        if key not in pooled or key not in now or key not in then:
+            continue
+        a, b = now[key], then[key]
+        test = logic.mood_median_test(int(a["above"]), int(a["n"]), int(b["above"]), int(b["n"]), 1 - q.confidence)
+        reference = _scaled(before[key]["median"], factor)
+        point.comparison = ComparisonOut(
+            against="previous_period",
+            reference_value=reference,
+            reference_n=int(before[key]["n"]),
+            difference=None if point.value is None or reference is None else point.value - reference,
+            low=None,
+            high=None,
+            statistic=test.statistic,
+            p_value=test.p_value,
+            df=test.df,
+            significant=test.significant,
+            method=test.method,
+        )
 
 
 def _duration_compare(
