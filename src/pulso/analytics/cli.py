@@ -23,8 +23,9 @@ def _run(full: bool) -> None:
         console.print(f"[red]error[/]: {exc.message}")
         raise typer.Exit(2) from exc
     console.print(
-        f"versions {result.from_version} → {result.to_version}: {result.feedback_rows:,} feedback, "
-        f"{result.interaction_rows:,} interactions, {result.deleted:,} deleted in {result.seconds:.2f}s"
+        f"versions / versiones {result.from_version} → {result.to_version}: {result.feedback_rows:,} feedback / "
+        f"opiniones, {result.interaction_rows:,} interactions / interacciones, {result.deleted:,} deleted / "
+        f"borradas, {result.seconds:.2f}s"
     )
 
 
@@ -50,7 +51,7 @@ def check() -> None:
     except PulsoError as exc:
         console.print(f"[red]error[/]: {exc.message}")
         raise typer.Exit(2) from exc
-    table = Table("fact", "measure", "operational", "analytic", "")
+    table = Table("fact / hecho", "measure / medida", "operational / operacional", "analytic / analítico", "")
     for fact in report.facts:
         for key, value in fact.operational.items():
             other = fact.analytic.get(key)
@@ -59,12 +60,17 @@ def check() -> None:
                 key,
                 f"{value:,.0f}",
                 "—" if other is None else f"{other:,.0f}",
-                "" if other == value else "[red]differs[/]",
+                "" if other == value else "[red]differs / difiere[/]",
             )
     console.print(table)
-    console.print(f"versions: operational {report.operational_version}, analytic {report.analytic_version}")
+    console.print(
+        f"versions / versiones: operational / operacional {report.operational_version}, "
+        f"analytic / analítico {report.analytic_version}"
+    )
     if report.consistent:
         console.print("[green]consistent / consistentes[/]")
         return
-    console.print("[red]inconsistent / inconsistentes[/]: run `pulso analytics sync` (or rebuild)")
+    console.print(
+        "[red]inconsistent / inconsistentes[/]: run / ejecute `pulso analytics sync` (or / o `pulso analytics rebuild`)"
+    )
     raise typer.Exit(1)
