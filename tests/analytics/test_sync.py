@@ -148,3 +148,27 @@ def test_a_customers_new_segment_reaches_their_facts(runtime: Runtime, session: 
         ("Premium", 1),
         ("Pyme", 1),
     ]
+
+
+def test_a_replaced_operational_store_is_copied_afresh(runtime: Runtime, session: Session) -> None:
+    from sqlalchemy import delete, update
+
+    from pulso.feedback.models import Feedback
+    from pulso.kit.changes import ChangeCounter
+
+    with session.begin():
+        make_org(session)
+        make_feedback(session, nps=9)
+    with session.begin():
+        make_feedback(session, nps=9)
+    analytics.sync(runtime)
+    assert runtime.analytics.watermark == 2
+    with session.begin():  # as if the database had been restored from an older backup
+        session.execute(delete(Feedback))
+        session.execute(update(ChangeCounter).values(value=0))
+    with session.begin():
+        make_feedback(session, nps=0)  # version 1, behind the copy's watermark
+    result = analytics.sync(runtime)
+    assert (result.from_version, result.to_version) == (0, 1)
+    assert _duck(runtime, "SELECT count(*), sum(nps) FROM feedback_facts") == [(1, 0)]
+    assert analytics.check(runtime).consistent

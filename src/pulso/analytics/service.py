@@ -255,21 +255,29 @@ def sync_store(session: Session, store: AnalyticStore, *, full: bool = False) ->
     if store.timezone not in (None, tz):
         log.info("organisation time zone changed (%s -> %s): rebuilding the analytic store", store.timezone, tz)
         full = True
-    if full:
-        store.drop_all()
-        store.ensure_schema()
-    low = store.watermark
-    high = current_version(session)
-    if high == low:
-        return SyncResult(low, high, 0, 0, 0, time.perf_counter() - started)
-    readers = _Readers(store)
-    with store.applying() as changes:
-        try:
-            _stage_changes(session, changes, low, high, readers)
-        finally:
-            readers.close()
-        _stage_deletions(session, changes, low, high)
-        changes.apply(timezone=tz, watermark=high)
+    # The watermark is read under the store's lock, so two syncs in one process never overlap.
+    with store.lock:
+        if full:
+            store.drop_all()
+            store.ensure_schema()
+        low = store.watermark
+        high = current_version(session)
+        if high < low:
+            # The copy is ahead of its source: the operational store was replaced. Copy it afresh.
+            log.warning("analytic store at version %s, operational store at %s: rebuilding", low, high)
+            store.drop_all()
+            store.ensure_schema()
+            low = 0
+        if high == low:
+            return SyncResult(low, high, 0, 0, 0, time.perf_counter() - started)
+        readers = _Readers(store)
+        with store.applying() as changes:
+            try:
+                _stage_changes(session, changes, low, high, readers)
+            finally:
+                readers.close()
+            _stage_deletions(session, changes, low, high)
+            changes.apply(timezone=tz, watermark=high)
     return _result(low, high, changes, started)
 
 
@@ -397,9 +405,9 @@ class Follower:
             if store.timezone not in (None, tz):
                 self._rebuild = True
                 return
-            low = last = store.watermark
             readers = _Readers(store)
-            with store.applying() as changes, contextlib.closing(readers):
+            with store.lock, store.applying() as changes, contextlib.closing(readers):
+                low = last = store.watermark
                 while True:
                     stopping = self._stop.is_set()  # read first: the final round sees every commit before finish()
                     with self._read_session() as session, session.begin():
