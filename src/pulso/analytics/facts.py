@@ -61,6 +61,19 @@ INTERACTION_DIMENSIONS = {
     "key_account": "is_key_account",
 }
 
+# Where a fact happened and who it concerns, shared by both facts (segment, region and key account
+# are the customer's, stage the touchpoint's, copied at sync time: ADR 0002).
+_CONTEXT_COLUMNS: tuple[tuple[str, str, Any], ...] = (
+    ("touchpoint_id", "INTEGER", BigInteger),
+    ("stage_id", "INTEGER", BigInteger),
+    ("team_id", "INTEGER", BigInteger),
+    ("agent_id", "INTEGER", BigInteger),
+    ("product_id", "INTEGER", BigInteger),
+    ("segment", "VARCHAR", String),
+    ("region", "VARCHAR", String),
+    ("is_key_account", "BOOLEAN", Boolean),
+)
+
 # (name, DuckDB type, SQLAlchemy type) of each column of the analytic feedback facts.
 FEEDBACK_COLUMNS: tuple[tuple[str, str, Any], ...] = (
     ("id", "BIGINT", BigInteger),
@@ -71,14 +84,7 @@ FEEDBACK_COLUMNS: tuple[tuple[str, str, Any], ...] = (
     ("language", "VARCHAR", String),
     ("customer_id", "BIGINT", BigInteger),
     ("interaction_id", "BIGINT", BigInteger),
-    ("touchpoint_id", "INTEGER", BigInteger),
-    ("stage_id", "INTEGER", BigInteger),
-    ("team_id", "INTEGER", BigInteger),
-    ("agent_id", "INTEGER", BigInteger),
-    ("product_id", "INTEGER", BigInteger),
-    ("segment", "VARCHAR", String),
-    ("region", "VARCHAR", String),
-    ("is_key_account", "BOOLEAN", Boolean),
+    *_CONTEXT_COLUMNS,
     ("nps", "TINYINT", SmallInteger),
     ("csat", "TINYINT", SmallInteger),
     ("ces", "TINYINT", SmallInteger),
@@ -94,14 +100,7 @@ INTERACTION_COLUMNS: tuple[tuple[str, str, Any], ...] = (
     ("category", "VARCHAR", String),
     ("status", "VARCHAR", String),
     ("customer_id", "BIGINT", BigInteger),
-    ("touchpoint_id", "INTEGER", BigInteger),
-    ("stage_id", "INTEGER", BigInteger),
-    ("team_id", "INTEGER", BigInteger),
-    ("agent_id", "INTEGER", BigInteger),
-    ("product_id", "INTEGER", BigInteger),
-    ("segment", "VARCHAR", String),
-    ("region", "VARCHAR", String),
-    ("is_key_account", "BOOLEAN", Boolean),
+    *_CONTEXT_COLUMNS,
     ("first_response_seconds", "DOUBLE", Float),
     ("resolution_seconds", "DOUBLE", Float),
     ("contacts_to_resolve", "SMALLINT", SmallInteger),
