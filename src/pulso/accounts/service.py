@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from argon2 import PasswordHasher
@@ -141,3 +142,60 @@ def find_user(session: Session, email: str) -> User:
     if user is None:
         raise NotFound(f"user {email} not found / usuario no encontrado")
     return user
+
+
+@dataclass(frozen=True, slots=True)
+class SignIn:
+    """The outcome of a sign-in attempt; the attempt is recorded either way, so commit it."""
+
+    user: User | None
+    retry_after_seconds: int | None = None
+
+    @property
+    def message(self) -> str:
+        if self.retry_after_seconds is not None:
+            return (
+                f"too many attempts: try again in {self.retry_after_seconds} s / "
+                f"demasiados intentos: vuelva a intentarlo en {self.retry_after_seconds} s"
+            )
+        return "wrong e-mail or password / correo o contraseña incorrectos"
+
+
+# Verified when the e-mail is unknown, so an unknown account costs the same time as a wrong password.
+_DUMMY_HASH = _hasher.hash("pulso-timing-equaliser")
+
+
+def sign_in(session: Session, *, email: str, password: str, ip: str, now: datetime) -> SignIn:
+    """Check e-mail and password, throttling repeated failures per account and per address."""
+    email = email.strip().lower()
+    since = now - logic.WINDOW
+    locks = [
+        logic.locked_until(
+            repository.failure_times(session, since=since, email=email), logic.FAILURES_PER_ACCOUNT, now=now
+        ),
+        logic.locked_until(repository.failure_times(session, since=since, ip=ip), logic.FAILURES_PER_ADDRESS, now=now),
+    ]
+    until = max((t for t in locks if t is not None), default=None)
+    if until is not None:
+        return SignIn(None, retry_after_seconds=max(1, int((until - now).total_seconds())))
+    user = repository.user_by_email(session, email)
+    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    ok = verify_password(stored, password) and user is not None and user.is_active and stored != _DUMMY_HASH
+    repository.add_attempt(session, email=email, ip=ip, succeeded=ok, at=now)
+    if not ok or user is None:
+        return SignIn(None)
+    if user.password_hash and _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return SignIn(user)
+
+
+def change_password(session: Session, user_id: int, *, current: str, new: str) -> None:
+    """Replace a user's password after checking the current one."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} not found / usuario no encontrado")
+    if not verify_password(user.password_hash, current):
+        raise Unauthorized("current password is wrong / la contraseña actual no es correcta")
+    if new == current:
+        raise ValidationFailed("new password: must differ from the current one / debe ser distinta de la actual")
+    user.password_hash = hash_password(new)

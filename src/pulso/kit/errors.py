@@ -51,3 +51,8 @@ class Conflict(PulsoError):
 class PayloadTooLarge(PulsoError):
     status_code = 413
     code = "payload_too_large"
+
+
+class TooManyRequests(PulsoError):
+    status_code = 429
+    code = "too_many_requests"
