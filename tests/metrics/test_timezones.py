@@ -31,3 +31,17 @@ def test_week_starts_monday_in_org_zone(runtime: Runtime, session: Session) -> N
             (date(2026, 2, 23), 1, 100.0),
             (date(2026, 3, 2), 1, -100.0),
         ]
+
+
+def test_today_is_the_organisations_date(runtime: Runtime, session: Session) -> None:
+    from zoneinfo import ZoneInfo
+
+    with session.begin():
+        org = make_org(session, timezone="Pacific/Kiritimati")  # UTC+14
+    east = metrics.today(runtime)
+    with session.begin():
+        session.merge(org).timezone = "Pacific/Pago_Pago"  # UTC-11: always another date
+    west = metrics.today(runtime)
+    assert east == datetime.now(ZoneInfo("Pacific/Kiritimati")).date()
+    assert west == datetime.now(ZoneInfo("Pacific/Pago_Pago")).date()
+    assert east != west

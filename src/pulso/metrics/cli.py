@@ -139,7 +139,10 @@ def kpi(
     ] = None,
     grain: Annotated[str | None, typer.Option(help="day, week, month, quarter or year.")] = None,
     start: Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-DD); default: 90 days back.")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Last day, included (YYYY-MM-DD); default: today.")] = None,
+    end: Annotated[
+        str | None,
+        typer.Option("--to", help="Last day, included (YYYY-MM-DD); default: today in the organisation's zone."),
+    ] = None,
     filters: Annotated[
         list[str] | None, typer.Option("--filter", "-f", help="dimension=value[,value]; repeat.")
     ] = None,
@@ -156,7 +159,7 @@ def kpi(
 ) -> None:
     """Compute a KPI with its confidence interval and significance. / Calcula un KPI con su intervalo."""
     try:
-        last = date.fromisoformat(end) if end else date.today()
+        last = date.fromisoformat(end) if end else service.today(get_runtime())
         first = date.fromisoformat(start) if start else last - timedelta(days=89)
     except ValueError as exc:
         raise typer.BadParameter(f"dates as YYYY-MM-DD / fechas como AAAA-MM-DD: {exc}") from exc

@@ -44,7 +44,9 @@ async def get_kpi(
     principal: Annotated[Principal, require_roles(*READERS)],
     runtime: Annotated[Runtime, Depends(get_runtime)],
     start: Annotated[date | None, Query(alias="from", description="First day; default 90 days back.")] = None,
-    end: Annotated[date | None, Query(alias="to", description="Last day, included; default today.")] = None,
+    end: Annotated[
+        date | None, Query(alias="to", description="Last day, included; default today in the organisation's zone.")
+    ] = None,
     grain: Literal["day", "week", "month", "quarter", "year"] | None = None,
     by: Annotated[str | None, Query(description="One dimension to break down by.")] = None,
     compare: Literal["previous", "rest", "none"] = "previous",
@@ -68,7 +70,7 @@ async def get_kpi(
     category: Annotated[list[str] | None, Query()] = None,
 ) -> KpiResult:
     """A KPI over a date range, optionally by time grain and one dimension, with intervals and tests."""
-    last = end or date.today()
+    last: date = end if end is not None else await run_in_threadpool(service.today, runtime)
     values = {
         "channel": channel,
         "source": source,

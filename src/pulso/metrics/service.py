@@ -18,6 +18,7 @@ from pulso.accounts.models import Team, User
 from pulso.accounts.schemas import Principal
 from pulso.catalog.models import Product
 from pulso.journeys.models import Stage, Touchpoint
+from pulso.kit.db import READ_ONLY, utcnow
 from pulso.kit.errors import Forbidden, ValidationFailed
 from pulso.kit.sqlfuncs import GRAINS
 from pulso.metrics import logic
@@ -592,3 +593,12 @@ def scope_filters(principal: Principal) -> dict[str, list[str]]:
             raise Forbidden("an agent token must belong to a user / el token debe pertenecer a un usuario")
         return {"agent": [str(principal.user_id)]}
     return {}
+
+
+def today(runtime: Runtime) -> date:
+    """Today's date in the organisation's time zone (the default end of a KPI's range)."""
+    from zoneinfo import ZoneInfo
+
+    with runtime.sessions(bind=runtime.engine.execution_options(**READ_ONLY)) as session, session.begin():
+        timezone = accounts.organization_timezone(session, default=runtime.settings.timezone)
+    return utcnow().astimezone(ZoneInfo(timezone)).date()
