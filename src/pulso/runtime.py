@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 class Runtime:
     settings: Settings
     _analytics: AnalyticStore | None = field(default=None, init=False, repr=False)
+    _analytics_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @cached_property
     def engine(self) -> Engine:
@@ -35,11 +37,13 @@ class Runtime:
 
     @property
     def analytics(self) -> AnalyticStore:
-        if self._analytics is None:
-            from pulso.analytics.store import AnalyticStore
+        # Request threads and the sync loop may ask at once: open the store exactly once.
+        with self._analytics_lock:
+            if self._analytics is None:
+                from pulso.analytics.store import AnalyticStore
 
-            self._analytics = AnalyticStore.open(self.settings)
-        return self._analytics
+                self._analytics = AnalyticStore.open(self.settings)
+            return self._analytics
 
     @cached_property
     def secret_key(self) -> str:
@@ -59,9 +63,10 @@ class Runtime:
 
     def release_analytics(self) -> None:
         """Close the analytic store's file, so another process may open it."""
-        if self._analytics is not None:
-            self._analytics.close()
-            self._analytics = None
+        with self._analytics_lock:
+            if self._analytics is not None:
+                self._analytics.close()
+                self._analytics = None
 
     def close(self) -> None:
         self.release_analytics()
