@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy.orm import Session
 
-from pulso.analytics import service as analytics
 from pulso.analytics.store import AnalyticStoreBusy
 from pulso.feedback import service as feedback
 from pulso.feedback.enums import ImportKind
@@ -64,4 +63,3 @@ def test_import_leaves_the_sync_to_the_owner(runtime: Runtime, session: Session,
     report = feedback.import_frame(runtime, frame, ImportOptions(kind=ImportKind.FEEDBACK), name="f")
     assert report.inserted == 1
     assert report.synced is False
-    assert analytics.sync_if_free(runtime) is None

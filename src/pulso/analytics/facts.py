@@ -35,10 +35,7 @@ from pulso.kit.sqlexpr import epoch_seconds
 analytic_metadata = MetaData()
 
 # Dimension name (API) -> fact column.
-FEEDBACK_DIMENSIONS = {
-    "channel": "channel",
-    "source": "source",
-    "language": "language",
+_CONTEXT_DIMENSIONS = {
     "touchpoint": "touchpoint_id",
     "stage": "stage_id",
     "team": "team_id",
@@ -48,18 +45,8 @@ FEEDBACK_DIMENSIONS = {
     "region": "region",
     "key_account": "is_key_account",
 }
-INTERACTION_DIMENSIONS = {
-    "channel": "channel",
-    "category": "category",
-    "touchpoint": "touchpoint_id",
-    "stage": "stage_id",
-    "team": "team_id",
-    "agent": "agent_id",
-    "product": "product_id",
-    "segment": "segment",
-    "region": "region",
-    "key_account": "is_key_account",
-}
+FEEDBACK_DIMENSIONS = {"channel": "channel", "source": "source", "language": "language", **_CONTEXT_DIMENSIONS}
+INTERACTION_DIMENSIONS = {"channel": "channel", "category": "category", **_CONTEXT_DIMENSIONS}
 
 # Where a fact happened and who it concerns, shared by both facts (segment, region and key account
 # are the customer's, stage the touchpoint's, copied at sync time: ADR 0002).

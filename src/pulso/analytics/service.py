@@ -294,9 +294,6 @@ def rebuild(runtime: Runtime) -> SyncResult:
     return sync(runtime, full=True)
 
 
-_CHECK_MEASURES = ("rows", "id_sum", "version_sum", "nps_sum", "csat_sum", "ces_sum")
-
-
 def _fingerprint_query(source: Any, score_columns: tuple[str, ...]) -> AnySelect:
     c = source.c
     exprs = [
@@ -333,15 +330,6 @@ def check(runtime: Runtime) -> ConsistencyReport:
                 FactCheck(fact, {k: float(v) for k, v in op_row.items()}, {k: float(v) for k, v in an_row.items()})
             )
     return ConsistencyReport(op_version, store.watermark, facts)
-
-
-def sync_if_free(runtime: Runtime) -> SyncResult | None:
-    """Sync now unless another process (a running server) owns the analytic store; it syncs by itself."""
-    try:
-        return sync(runtime)
-    except AnalyticStoreBusy:
-        log.info("analytic store held by another process; it will pick up the changes")
-        return None
 
 
 class Follower:

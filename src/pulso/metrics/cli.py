@@ -71,8 +71,6 @@ def render_table(result: KpiResult) -> Table:
             cells.append("total" if is_total else str(point.period))
         if result.by:
             cells.append("total" if is_total else str(point.label if point.label is not None else "(none)"))
-        if not result.grain and not result.by:
-            pass
         cells += [
             f"{point.n:,}" + (" ⚠" if point.small_sample else ""),
             _fmt(point.value),

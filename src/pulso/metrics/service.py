@@ -325,7 +325,7 @@ def _additive(ctx: _Context, q: KpiQuery, s: Slice) -> tuple[KpiPoint, list[KpiP
     alpha = 1 - q.confidence
     rows = run(ctx.conn, additive_query(ctx.source, s, use_rollups=ctx.use_rollups))
     length = _days(q.start, q.end)
-    previous = replace(s, start=q.start - timedelta(days=length), end=q.start - timedelta(days=1))
+    previous = _previous(q, s)
     if s.grain or s.by:
         total_rows = run(
             ctx.conn, additive_query(ctx.source, replace(s, grain=None, by=None), use_rollups=ctx.use_rollups)
@@ -441,6 +441,40 @@ def _duration(ctx: _Context, q: KpiQuery, s: Slice) -> tuple[KpiPoint, list[KpiP
     return total, points
 
 
+def _previous(q: KpiQuery, s: Slice) -> Slice:
+    """The same slice over the period of equal length just before the query's."""
+    length = _days(q.start, q.end)
+    return replace(s, start=q.start - timedelta(days=length), end=q.start - timedelta(days=1))
+
+
+def _mood_comparison(
+    now: Mapping[str, Any],
+    then: Mapping[str, Any],
+    before: Mapping[str, Any],
+    current: float | None,
+    q: KpiQuery,
+    factor: float,
+) -> ComparisonOut:
+    """A median against the previous period's: counts above the pooled median, Mood's test."""
+    test = logic.mood_median_test(
+        int(now["above"]), int(now["n"]), int(then["above"]), int(then["n"]), 1 - q.confidence
+    )
+    reference = _scaled(before["median"], factor)
+    return ComparisonOut(
+        against="previous_period",
+        reference_value=reference,
+        reference_n=int(before["n"]),
+        difference=None if current is None or reference is None else current - reference,
+        low=None,
+        high=None,
+        statistic=test.statistic,
+        p_value=test.p_value,
+        df=test.df,
+        significant=test.significant,
+        method=test.method,
+    )
+
+
 def _duration_compare_groups(
     ctx: _Context,
     q: KpiQuery,
@@ -451,8 +485,7 @@ def _duration_compare_groups(
     factor: float,
 ) -> None:
     """Each group's median against the same group's in the previous period (Mood's median test)."""
-    length = _days(q.start, q.end)
-    previous = replace(s, start=q.start - timedelta(days=length), end=q.start - timedelta(days=1))
+    previous = _previous(q, s)
     before = {r["grp"]: r for r in run(ctx.conn, duration_query(ctx.source, previous, z)) if r["n"]}
     pooled = {
         r["grp"]: float(r["median"])
@@ -467,51 +500,21 @@ def _duration_compare_groups(
         key = row["grp"]
         if key not in pooled or key not in now or key not in then:
             continue
-        a, b = now[key], then[key]
-        test = logic.mood_median_test(int(a["above"]), int(a["n"]), int(b["above"]), int(b["n"]), 1 - q.confidence)
-        reference = _scaled(before[key]["median"], factor)
-        point.comparison = ComparisonOut(
-            against="previous_period",
-            reference_value=reference,
-            reference_n=int(before[key]["n"]),
-            difference=None if point.value is None or reference is None else point.value - reference,
-            low=None,
-            high=None,
-            statistic=test.statistic,
-            p_value=test.p_value,
-            df=test.df,
-            significant=test.significant,
-            method=test.method,
-        )
+        point.comparison = _mood_comparison(now[key], then[key], before[key], point.value, q, factor)
 
 
 def _duration_compare(
     ctx: _Context, q: KpiQuery, s: Slice, z: float, current: KpiPoint, factor: float
 ) -> ComparisonOut | None:
     """The period's median against the previous period's, with Mood's median test."""
-    length = _days(q.start, q.end)
-    previous = replace(s, start=q.start - timedelta(days=length), end=q.start - timedelta(days=1))
+    previous = _previous(q, s)
     before = run(ctx.conn, duration_query(ctx.source, previous, z))
     if not before or not before[0]["n"]:
         return None
     pooled = run(ctx.conn, duration_query(ctx.source, replace(s, start=previous.start), z))[0]["median"]
-    a = run(ctx.conn, above_query(ctx.source, s, float(pooled)))[0]
-    b = run(ctx.conn, above_query(ctx.source, previous, float(pooled)))[0]
-    test = logic.mood_median_test(int(a["above"]), int(a["n"]), int(b["above"]), int(b["n"]), 1 - q.confidence)
-    reference = _scaled(before[0]["median"], factor)
-    return ComparisonOut(
-        against="previous_period",
-        reference_value=reference,
-        reference_n=int(before[0]["n"]),
-        difference=None if current.value is None or reference is None else current.value - reference,
-        low=None,
-        high=None,
-        statistic=test.statistic,
-        p_value=test.p_value,
-        df=test.df,
-        significant=test.significant,
-        method=test.method,
-    )
+    now = run(ctx.conn, above_query(ctx.source, s, float(pooled)))[0]
+    then = run(ctx.conn, above_query(ctx.source, previous, float(pooled)))[0]
+    return _mood_comparison(now, then, before[0], current.value, q, factor)
 
 
 def compute_on(
