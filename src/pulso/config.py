@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(
         None, description="Key that signs sessions and CSRF tokens; generated into data_dir if unset."
     )
+    session_cookie_secure: bool = Field(
+        False, description="Send the session cookie over HTTPS only; turn on behind TLS in production."
+    )
     host: str = Field("127.0.0.1", description="Address `pulso serve` listens on.")
     port: int = Field(8000, description="Port `pulso serve` listens on.")
     timezone: str = Field("America/Mexico_City", description="Time zone of a new organisation.")

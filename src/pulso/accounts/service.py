@@ -199,3 +199,20 @@ def change_password(session: Session, user_id: int, *, current: str, new: str) -
     if new == current:
         raise ValidationFailed("new password: must differ from the current one / debe ser distinta de la actual")
     user.password_hash = hash_password(new)
+
+
+def set_locale(session: Session, user_id: int, locale: str) -> None:
+    """The user's interface language (es or en)."""
+    if locale not in ("es", "en"):
+        raise ValidationFailed(f"locale: {locale!r} is not es or en / idioma no disponible")
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} not found / usuario no encontrado")
+    user.locale = locale
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} not found / usuario no encontrado")
+    return user
