@@ -32,7 +32,15 @@ ROUTE_MODULES = (
 )
 
 # Each domain with pages exposes `router` (made by web.deps.page_router) in its pages module.
-PAGE_MODULES = ("pulso.accounts.pages",)
+PAGE_MODULES = (
+    "pulso.accounts.pages",
+    "pulso.accounts.admin_pages",
+    "pulso.metrics.pages",
+    "pulso.feedback.pages",
+    "pulso.feedback.import_pages",
+    "pulso.customers.pages",
+    "pulso.interactions.pages",
+)
 
 SESSION_COOKIE = "pulso_session"
 SESSION_MAX_AGE = 14 * 24 * 3600
