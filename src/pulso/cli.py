@@ -26,6 +26,7 @@ DOMAIN_COMMANDS = (
     ("pulso.feedback.cli", "import_app", "import"),
     ("pulso.metrics.cli", "kpi", "kpi"),
     ("pulso.accounts.cli", "token_app", "token"),
+    ("pulso.accounts.cli", "user_app", "user"),
     ("pulso.analytics.cli", "analytics_app", "analytics"),
     ("pulso.demo.cli", "demo", "demo"),
     ("pulso.bench.cli", "bench", "bench"),
@@ -36,15 +37,34 @@ DOMAIN_COMMANDS = (
 def init(
     org_name: Annotated[str, typer.Option("--org", help="Organisation name.")] = "Mi empresa",
     timezone: Annotated[str | None, typer.Option(help="IANA time zone, e.g. America/Mexico_City.")] = None,
+    admin_email: Annotated[str, typer.Option(help="E-mail of the first administrator.")] = "admin@localhost",
+    admin_name: Annotated[str, typer.Option(help="Name of the first administrator.")] = "Administrador",
 ) -> None:
-    """Create or upgrade the database and the organisation. / Crea o actualiza la base de datos."""
+    """Create or upgrade the database, the organisation and the first admin. / Crea o actualiza la base de datos."""
     from pulso.accounts import service as accounts
+    from pulso.kit.errors import PulsoError
 
     runtime = get_runtime()
     runtime.migrate()
-    with runtime.sessions() as session, session.begin():
-        org = accounts.ensure_organization(session, name=org_name, timezone=timezone or runtime.settings.timezone)
-        console.print(f"[green]Ready[/]: {runtime.settings.resolved_database_url} — {org.name} ({org.timezone})")
+    try:
+        with runtime.sessions() as session, session.begin():
+            org = accounts.ensure_organization(session, name=org_name, timezone=timezone or runtime.settings.timezone)
+            password = accounts.ensure_first_admin(session, email=admin_email, name=admin_name)
+            summary = f"{runtime.settings.resolved_database_url} — {org.name} ({org.timezone})"
+    except PulsoError as exc:
+        console.print(f"[red]error[/]: {exc.message}")
+        raise typer.Exit(2) from exc
+    console.print(f"[green]Ready / Listo[/]: {summary}")
+    if password is None:
+        console.print("An administrator already exists / ya existe un administrador.")
+        return
+    settings = runtime.settings
+    console.print(
+        f"First administrator / primer administrador: [bold]{admin_email.strip().lower()}[/]\n"
+        "Password, shown only once / contraseña, se muestra una sola vez:"
+    )
+    console.print(password, markup=False, highlight=False, soft_wrap=True)
+    console.print(f"Sign in at / entre en: http://{settings.host}:{settings.port}/login  (uv run pulso serve)")
 
 
 @app.command()
@@ -52,7 +72,7 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
 ) -> None:
-    """Serve the API (and, with the web issue, the pages). / Sirve la API."""
+    """Serve the web pages and the API. / Sirve las páginas y la API."""
     import uvicorn
 
     from pulso.app import create_app

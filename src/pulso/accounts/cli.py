@@ -1,4 +1,4 @@
-"""`pulso token`: API tokens for machines (shown once, stored hashed)."""
+"""`pulso token` and `pulso user`: API tokens for machines, accounts for people (secrets shown once, stored hashed)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from rich.table import Table
 from pulso.accounts import service
 from pulso.accounts.enums import Role
 from pulso.kit.db import utcnow
-from pulso.kit.errors import PulsoError
+from pulso.kit.errors import PulsoError, ValidationFailed
 from pulso.runtime import get_runtime
 
 token_app = typer.Typer(help="API tokens. / Tokens de API.", no_args_is_help=True)
@@ -75,3 +75,59 @@ def revoke(token_id: Annotated[int, typer.Argument(help="Token id from `pulso to
         console.print(f"[red]error[/]: {exc.message}")
         raise typer.Exit(2) from exc
     console.print(f"token {token_id} revoked / revocado")
+
+
+user_app = typer.Typer(
+    help="People who sign in to the pages. / Personas que entran en las páginas.", no_args_is_help=True
+)
+
+
+def _print_password(email: str, password: str) -> None:
+    console.print(f"[bold]{email}[/] — change it under / cámbiela en /account", soft_wrap=True)
+    console.print("Password, shown only once / contraseña, se muestra una sola vez:", soft_wrap=True)
+    print(password)
+
+
+@user_app.command("create")
+def create_user(
+    email: Annotated[str, typer.Option(help="E-mail used to sign in.")],
+    name: Annotated[str, typer.Option(help="Full name.")],
+    role: Annotated[Role, typer.Option(help="Role.")] = Role.VIEWER,
+    team: Annotated[str | None, typer.Option(help="Team name (needed by supervisors and agents).")] = None,
+    locale: Annotated[str, typer.Option(help="Interface language: es or en.")] = "es",
+) -> None:
+    """Create a user with a generated password, printed once. / Crea un usuario con contraseña generada."""
+    from pulso.accounts import logic
+
+    runtime = get_runtime()
+    runtime.migrate()
+    password = logic.new_password()
+    try:
+        with runtime.sessions() as session, session.begin():
+            team_id = service.find_team(session, team).id if team else None
+            if role in (Role.SUPERVISOR, Role.AGENT) and team_id is None:
+                raise ValidationFailed(f"team: a {role.value} needs a team (--team) / necesita un equipo (--team)")
+            user = service.create_user(
+                session, email=email, name=name, role=role, team_id=team_id, password=password, locale=locale
+            )
+            email = user.email
+    except PulsoError as exc:
+        console.print(f"[red]error[/]: {exc.message}")
+        raise typer.Exit(2) from exc
+    _print_password(email, password)
+
+
+@user_app.command("reset-password")
+def reset_password(email: Annotated[str, typer.Argument(help="The user's e-mail.")]) -> None:
+    """Give a user a new generated password, printed once. / Genera una contraseña nueva."""
+    runtime = get_runtime()
+    runtime.migrate()
+    try:
+        with runtime.sessions() as session, session.begin():
+            user = service.find_user(session, email)
+            password = service.reset_password(session, user.id)
+            email = user.email
+    except PulsoError as exc:
+        console.print(f"[red]error[/]: {exc.message}")
+        raise typer.Exit(2) from exc
+    _print_password(email, password)

@@ -42,3 +42,8 @@ def locked_until(failures: list[datetime], limit: int, *, now: datetime) -> date
     lock = min(BASE_LOCK * (2**doublings), MAX_LOCK)
     until = recent[-1] + lock
     return until if until > now else None
+
+
+def new_password() -> str:
+    """A password to hand out once (16 URL-safe characters, ~96 bits)."""
+    return secrets.token_urlsafe(12)

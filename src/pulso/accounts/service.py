@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 from pulso.accounts import logic, repository
 from pulso.accounts.enums import Role, TeamKind
 from pulso.accounts.models import ApiToken, Organization, Team, User
-from pulso.accounts.schemas import CreatedToken, Principal
-from pulso.kit.errors import NotFound, Unauthorized, ValidationFailed
+from pulso.accounts.schemas import CreatedToken, Principal, TeamRow
+from pulso.kit.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from pulso.kit.pagination import Page, PageParams
 
 _hasher = PasswordHasher()
 
@@ -115,7 +116,8 @@ def revoke_token(session: Session, token_id: int, *, now: datetime) -> None:
     row = session.get(ApiToken, token_id)
     if row is None:
         raise NotFound(f"token {token_id} not found / no existe")
-    row.revoked_at = now
+    if row.revoked_at is None:
+        row.revoked_at = now
 
 
 def list_tokens(session: Session) -> list[ApiToken]:
@@ -135,6 +137,254 @@ def authenticate_token(session: Session, token: str, *, now: datetime) -> Princi
             raise Unauthorized("the token's user is inactive / el usuario del token está inactivo")
         team_id = user.team_id
     return Principal(role=row.role, user_id=row.user_id, team_id=team_id, token_id=row.id)
+
+
+# --- Administration from the interface: users, teams, tokens (admin pages) ---
+#
+# Each function checks everything before it writes, and its errors name the form field they belong to
+# (`details={"field": ...}`), so a page can show the message next to it.
+
+NAME_MAX = 200
+TEAM_NAME_MAX = 120
+TOKEN_NAME_MAX = 120
+TEAM_ROLES = (Role.SUPERVISOR, Role.AGENT)  # roles whose data scope is a team, so they need one
+
+
+def _invalid(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(message, details={"field": field})
+
+
+def _checked_email(session: Session, email: str) -> str:
+    email = email.strip().lower()
+    if not email:
+        raise _invalid("email", "an e-mail address is required / el correo electrónico es obligatorio")
+    local, _, domain = email.partition("@")
+    if not local or "." not in domain or " " in email or len(email) > 254:
+        raise _invalid("email", f"{email!r} is not an e-mail address / {email!r} no es un correo electrónico")
+    if repository.user_by_email(session, email) is not None:
+        raise _invalid("email", f"{email} is already in use / {email} ya está registrado")
+    return email
+
+
+def _checked_person(session: Session, *, name: str, role: Role, team_id: int | None, locale: str) -> str:
+    name = name.strip()
+    if not name:
+        raise _invalid("name", "a name is required / el nombre es obligatorio")
+    if len(name) > NAME_MAX:
+        raise _invalid("name", f"at most {NAME_MAX} characters / como máximo {NAME_MAX} caracteres")
+    if team_id is None and role in TEAM_ROLES:
+        raise _invalid(
+            "team_id", "a supervisor or an agent needs a team / un supervisor o un agente necesita un equipo"
+        )
+    if team_id is not None and session.get(Team, team_id) is None:
+        raise _invalid("team_id", f"team {team_id} does not exist / el equipo {team_id} no existe")
+    if locale not in ("es", "en"):
+        raise _invalid("locale", f"{locale!r} is not es or en / idioma no disponible")
+    return name
+
+
+def add_user(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    team_id: int | None = None,
+    locale: str = "es",
+    password: str | None = None,
+) -> tuple[User, str | None]:
+    """A new user; without a password one is generated and returned (to show once), else None."""
+    email = _checked_email(session, email)
+    name = _checked_person(session, name=name, role=role, team_id=team_id, locale=locale)
+    generated = None if password else logic.new_password()
+    if password and len(password) < 8:
+        raise _invalid("password", "at least 8 characters / al menos 8 caracteres")
+    user = create_user(
+        session, email=email, name=name, role=role, team_id=team_id, locale=locale, password=password or generated
+    )
+    return user, generated
+
+
+def update_user(
+    session: Session,
+    user_id: int,
+    *,
+    actor_id: int,
+    name: str,
+    role: Role,
+    team_id: int | None,
+    locale: str,
+    is_active: bool,
+) -> User:
+    """Change a user; an admin cannot demote or deactivate themselves, nor remove the last active admin."""
+    user = get_user(session, user_id)
+    name = _checked_person(session, name=name, role=role, team_id=team_id, locale=locale)
+    if user.id == actor_id and role is not Role.ADMIN:
+        raise _invalid(
+            "role", "you cannot remove your own administrator role / no puede quitarse su propio rol de administrador"
+        )
+    if user.id == actor_id and not is_active:
+        raise _invalid("is_active", "you cannot deactivate your own account / no puede desactivar su propia cuenta")
+    losing_admin = user.role is Role.ADMIN and user.is_active and (role is not Role.ADMIN or not is_active)
+    if losing_admin and repository.active_admin_ids(session, lock=True) == [user.id]:
+        raise _invalid(
+            "role" if role is not Role.ADMIN else "is_active",
+            "this is the last active administrator: make another administrator first / "
+            "es el último administrador activo: nombre primero a otro administrador",
+        )
+    if role is not user.role:
+        # A user's tokens act with the user's role (see create_user_token), so they follow a change.
+        for token in repository.tokens_of_user(session, user.id):
+            token.role = role
+    user.name, user.role, user.team_id, user.locale, user.is_active = name, role, team_id, locale, is_active
+    session.flush()
+    return user
+
+
+def user_page(
+    session: Session,
+    *,
+    text: str | None = None,
+    role: Role | None = None,
+    team_id: int | None = None,
+    active: bool | None = None,
+    params: PageParams | None = None,
+) -> Page[User]:
+    params = params or PageParams()
+    rows, total = repository.search_users(
+        session, text=text, role=role, team_id=team_id, active=active, offset=params.offset, limit=params.size
+    )
+    return Page(rows, total, params.page, params.size)
+
+
+def all_teams(session: Session) -> list[Team]:
+    return repository.all_teams(session)
+
+
+def team_rows(session: Session) -> list[TeamRow]:
+    """Every team with its parent's name and member counts, by name."""
+    teams = repository.all_teams(session)
+    names = {t.id: t.name for t in teams}
+    counts = repository.team_member_counts(session)
+    return [
+        TeamRow(
+            id=t.id,
+            name=t.name,
+            kind=t.kind,
+            parent_id=t.parent_id,
+            parent_name=names.get(t.parent_id) if t.parent_id is not None else None,
+            active_members=counts.get(t.id, (0, 0))[0],
+            members=counts.get(t.id, (0, 0))[1],
+        )
+        for t in teams
+    ]
+
+
+def get_team(session: Session, team_id: int) -> Team:
+    team = session.get(Team, team_id)
+    if team is None:
+        raise NotFound(f"team {team_id} not found / equipo no encontrado")
+    return team
+
+
+def _checked_team(session: Session, *, team_id: int | None, name: str, parent_id: int | None) -> str:
+    name = name.strip()
+    if not name:
+        raise _invalid("name", "a name is required / el nombre es obligatorio")
+    if len(name) > TEAM_NAME_MAX:
+        raise _invalid("name", f"at most {TEAM_NAME_MAX} characters / como máximo {TEAM_NAME_MAX} caracteres")
+    same = repository.team_by_name(session, name)
+    if same is not None and same.id != team_id:
+        raise _invalid("name", f"a team named {name!r} exists / ya existe un equipo llamado {name!r}")
+    if parent_id is not None:
+        if session.get(Team, parent_id) is None:
+            raise _invalid("parent_id", f"team {parent_id} does not exist / el equipo {parent_id} no existe")
+        ancestors = [parent_id, *repository.team_parent_chain(session, parent_id)]
+        if team_id is not None and team_id in ancestors:
+            raise _invalid(
+                "parent_id",
+                "a team cannot sit under itself or one of its sub-teams / "
+                "un equipo no puede depender de sí mismo ni de uno de sus subequipos",
+            )
+    return name
+
+
+def add_team(session: Session, *, name: str, kind: TeamKind, parent_id: int | None = None) -> Team:
+    """A new team, with a unique name and an existing parent."""
+    name = _checked_team(session, team_id=None, name=name, parent_id=parent_id)
+    return create_team(session, name=name, kind=kind, parent_id=parent_id)
+
+
+def update_team(session: Session, team_id: int, *, name: str, kind: TeamKind, parent_id: int | None) -> Team:
+    """Rename a team, change its kind or move it under another team (never under itself)."""
+    team = get_team(session, team_id)
+    team.name = _checked_team(session, team_id=team_id, name=name, parent_id=parent_id)
+    team.kind, team.parent_id = kind, parent_id
+    session.flush()
+    return team
+
+
+def delete_team(session: Session, team_id: int) -> str:
+    """Delete a team nothing points at (no members, sub-teams or history); returns its name."""
+    team = get_team(session, team_id)
+    refs = repository.team_references(session, team_id)
+    members, subteams = refs.pop("users", 0), refs.pop("teams", 0)
+    others = sum(refs.values())
+    if members or subteams or others:
+        raise Conflict(
+            f"the team {team.name} is not empty: {members} member(s), {subteams} sub-team(s) and {others} "
+            "other record(s) (feedback, interactions, touchpoints) point at it; move them or rename the team / "
+            f"el equipo {team.name} no está vacío: lo usan {members} miembro(s), {subteams} subequipo(s) y "
+            f"{others} registro(s) más (comentarios, interacciones, puntos de contacto); muévalos o cambie "
+            "el nombre del equipo"
+        )
+    name = team.name
+    session.delete(team)
+    session.flush()
+    return name
+
+
+def create_user_token(session: Session, *, name: str, role: Role | None, owner_email: str | None) -> CreatedToken:
+    """A token from the settings page: one owned by a user acts with that user's role and scope.
+
+    Supervisor and agent tokens must have an owner, since their scope (team, own work) comes from it.
+    """
+    name = name.strip()
+    if not name:
+        raise _invalid("name", "a token needs a name / el token necesita un nombre")
+    if len(name) > TOKEN_NAME_MAX:
+        raise _invalid("name", f"at most {TOKEN_NAME_MAX} characters / como máximo {TOKEN_NAME_MAX} caracteres")
+    owner = None
+    if owner_email and owner_email.strip():
+        owner = repository.user_by_email(session, owner_email.strip())
+        if owner is None:
+            raise _invalid("owner", f"no user has the e-mail {owner_email.strip()} / ningún usuario tiene ese correo")
+        if not owner.is_active:
+            raise _invalid("owner", f"{owner.email} is inactive / {owner.email} está inactivo")
+        if role is None:
+            role = owner.role
+        elif role is not owner.role:
+            raise _invalid(
+                "role",
+                f"a user's token acts with that user's role ({owner.role.value}) / "
+                f"el token de un usuario actúa con el rol de ese usuario ({owner.role.value})",
+            )
+    elif role is None:
+        raise _invalid("role", "choose a role or an owner / elija un rol o un propietario")
+    elif role in TEAM_ROLES:
+        raise _invalid(
+            "owner",
+            "a supervisor or agent token needs an owner, whose scope it takes / "
+            "un token de supervisor o agente necesita un propietario, cuyo alcance adopta",
+        )
+    return create_token(session, name=name, role=role, user_id=owner.id if owner else None)
+
+
+def token_page(session: Session, *, params: PageParams | None = None) -> Page[tuple[ApiToken, User | None]]:
+    """API tokens with their owners (never the secret), live ones first."""
+    params = params or PageParams()
+    rows, total = repository.tokens_with_owners(session, offset=params.offset, limit=params.size)
+    return Page(rows, total, params.page, params.size)
 
 
 def find_user(session: Session, email: str) -> User:
@@ -216,3 +466,27 @@ def get_user(session: Session, user_id: int) -> User:
     if user is None:
         raise NotFound(f"user {user_id} not found / usuario no encontrado")
     return user
+
+
+def reset_password(session: Session, user_id: int) -> str:
+    """Give a user a new generated password (returned once); their open sessions end with the old one."""
+    user = get_user(session, user_id)
+    password = logic.new_password()
+    user.password_hash = hash_password(password)
+    return password
+
+
+def ensure_first_admin(session: Session, *, email: str, name: str) -> str | None:
+    """Create the first admin with a generated password (returned once); None when an active admin exists."""
+    if repository.active_admin_count(session) > 0:
+        return None
+    password = logic.new_password()
+    create_user(session, email=email, name=name, role=Role.ADMIN, password=password)
+    return password
+
+
+def find_team(session: Session, name: str) -> Team:
+    team = repository.team_by_name(session, name.strip())
+    if team is None:
+        raise NotFound(f"team {name!r} not found / equipo no encontrado")
+    return team

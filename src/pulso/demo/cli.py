@@ -159,6 +159,10 @@ def _build(runtime: Runtime, *, size: int, seed: int) -> DemoSummary:
     return summary
 
 
+def _env_prefix(data_dir: Path | None) -> str:
+    return f"PULSO_DATA_DIR={data_dir} " if data_dir is not None else ""
+
+
 def _print_ready(
     settings: Settings,
     *,
@@ -190,7 +194,8 @@ def _print_ready(
         grid.add_row("Periodo / Period", f"{marker.start} → {marker.end}")
         grid.add_row("Demo", f"--size {marker.size} --seed {marker.seed}, construida / built {marker.built_at}")
     grid.add_row("", "")
-    grid.add_row("Abra / Open", f"[link={base}/api/v1/docs]{base}/api/v1/docs[/link]")
+    grid.add_row("Abra / Open", f"[link={base}/]{base}/[/link]")
+    grid.add_row("API", f"[link={base}/api/v1/docs]{base}/api/v1/docs[/link]")
     grid.add_row("Usuario / User", company.ADMIN_EMAIL)
     if summary is not None:
         grid.add_row(
@@ -200,13 +205,14 @@ def _print_ready(
     else:
         grid.add_row(
             "Contraseña / Password",
-            "se mostró al construir la demo; aún no se puede restablecer (--rebuild crea una nueva) / "
-            "printed when the demo was built; resetting it is not available yet (--rebuild makes a new one)",
+            "se mostró al construir la demo; para una nueva / printed when the demo was built; for a new one: "
+            f"{_env_prefix(data_dir)}uv run pulso user reset-password {company.ADMIN_EMAIL} "
+            "(--rebuild: una demo nueva / a new demo)",
         )
     console = _out()
     console.print(Panel(grid, title=f"{company.ORG_NAME} — demo de Pulso / Pulso demo", border_style="green"))
     # The token and the commands go outside the panel, unwrapped, so that they can be copied as they are.
-    env = f"PULSO_DATA_DIR={data_dir} " if data_dir is not None else ""
+    env = _env_prefix(data_dir)
     console.print("Token de API nuevo / new API token: ", style="bold", end="")
     console.print(token, soft_wrap=True, markup=False)
     console.print("Pruebe / Try:", style="bold")
