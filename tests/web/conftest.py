@@ -9,6 +9,7 @@ from functools import cache
 
 import pytest
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -106,3 +107,16 @@ def browser(app: FastAPI, world: World) -> Iterator[Callable[[Role], TestClient]
     yield open_as
     for c in opened:
         c.__exit__(None, None, None)
+
+
+def app_routes(app: object) -> list[APIRoute]:
+    """Every APIRoute of the app, including those of included routers (FastAPI keeps them nested)."""
+    found: list[APIRoute] = []
+    stack = list(getattr(app, "routes", []))
+    while stack:
+        route = stack.pop()
+        if isinstance(route, APIRoute):
+            found.append(route)
+        elif hasattr(route, "original_router"):
+            stack.extend(route.original_router.routes)
+    return found
