@@ -14,19 +14,25 @@ import hashlib
 import io
 import json
 import logging
-from collections.abc import Callable, Iterator, Sequence
+import re
+import secrets
+import shutil
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from time import perf_counter
+from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
 import polars as pl
-from sqlalchemy import Connection
+from sqlalchemy import ColumnElement, Connection, false, func, select, true
 from sqlalchemy.orm import Session
 
 from pulso.accounts import service as accounts
+from pulso.accounts.enums import Role
+from pulso.accounts.models import User
 from pulso.accounts.schemas import Principal
 from pulso.analytics.service import Follower
 from pulso.customers import service as customers
@@ -40,7 +46,7 @@ from pulso.interactions import service as interactions
 from pulso.kit.bulk import UpsertCounts
 from pulso.kit.changes import next_version
 from pulso.kit.db import utcnow
-from pulso.kit.errors import NotFound
+from pulso.kit.errors import NotFound, PayloadTooLarge, PulsoError
 from pulso.kit.pagination import Page, PageParams
 from pulso.runtime import Runtime
 
@@ -144,7 +150,7 @@ def _add_row_numbers(frame: pl.DataFrame, first_row: int) -> pl.DataFrame:
     return frame.with_row_index(ROW, offset=first_row).with_columns(pl.col(ROW).cast(pl.Int64))
 
 
-def _read_delimited(path: Path, options: ImportOptions) -> pl.DataFrame:
+def _read_delimited(path: Path, options: ImportOptions, n_rows: int | None = None) -> pl.DataFrame:
     data = path.read_bytes()
     encoding = options.encoding
     if encoding is None and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -169,6 +175,7 @@ def _read_delimited(path: Path, options: ImportOptions) -> pl.DataFrame:
             has_header=True,
             quote_char='"',
             raise_if_empty=False,
+            n_rows=n_rows,
         )
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -216,7 +223,7 @@ def _read_json(path: Path, options: ImportOptions) -> pl.DataFrame:
     return _add_row_numbers(frame, 1)
 
 
-def _read_excel(path: Path, options: ImportOptions) -> pl.DataFrame:
+def _read_excel(path: Path, options: ImportOptions, n_rows: int | None = None) -> pl.DataFrame:
     import fastexcel
 
     try:
@@ -238,14 +245,15 @@ def _read_excel(path: Path, options: ImportOptions) -> pl.DataFrame:
         drop_empty_cols=False,
         infer_schema_length=None,
         raise_if_empty=False,
+        read_options={"n_rows": n_rows} if n_rows is not None else None,
     )
     frame = frame.rename({c: str(c).strip() for c in frame.columns})
     return _add_row_numbers(frame, 2)
 
 
-def _read_parquet(path: Path) -> pl.DataFrame:
+def _read_parquet(path: Path, n_rows: int | None = None) -> pl.DataFrame:
     try:
-        frame = pl.read_parquet(path)
+        frame = pl.read_parquet(path, n_rows=n_rows)
     except pl.exceptions.PolarsError as exc:
         raise UnusableFile(f"{path.name}: not a valid Parquet file: {exc} / no es Parquet válido") from exc
     return _add_row_numbers(frame, 1)
@@ -485,9 +493,14 @@ def _run_import(
 ) -> ImportReport:
     if options.batch_size < 1:
         raise UnusableFile("batch size: at least 1 / tamaño de lote: al menos 1")
-    checked = _validate(runtime, frame, options)
-    total = frame.height
     fingerprint = _fingerprint(options)
+    try:
+        checked = _validate(runtime, frame, options)
+    except Exception as exc:
+        # A run queued from the pages waits for this job: it must not stay "running" forever.
+        _fail_waiting_run(runtime, options.kind, sha256, fingerprint, exc)
+        raise
+    total = frame.height
     now = utcnow()
     with _transaction(runtime) as session:
         run = repository.resumable_run(session, kind=options.kind, sha256=sha256, fingerprint=fingerprint)
@@ -509,6 +522,7 @@ def _run_import(
         else:
             run.status = ImportStatus.RUNNING
             run.message = None
+            run.rows_total = total
         run_id, resumed_from = run.id, run.rows_done
     errors = [
         RowError(r, f, reason, v)
@@ -778,3 +792,518 @@ def synthetic_feedback_csv(
         frame.write_csv(buffer, separator=separator)
         path.write_bytes(buffer.getvalue().encode(encoding))
     return path
+
+
+# --- imports from the pages: uploads kept in the data folder, a preview, a queued run ----------
+#
+# An upload is kept in data_dir/imports/pending/<token>/ until it is confirmed; confirming creates
+# the run (status running, message WAITING) and moves the file to data_dir/imports/<run id>/, where
+# the background job reads it. The job resumes that very run (same file, same options), so the page
+# can follow its progress from the start. The file stays there: the rejected rows are cut from it.
+
+MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+PREVIEW_ROWS = 5
+PAGE_BATCH_SIZE = 10_000  # smaller than the CLI's batches, so that the page shows progress
+WAITING = "waiting for the background worker / esperando al proceso en segundo plano"
+EXTRA = ""  # the column is kept as extra data (extras; a customer's attributes)
+IGNORED = "ignore"
+REPORT_COLUMNS = ("error_row", "error_reason")  # added by the rejected-rows file; ignored on re-upload
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+_SAMPLES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A file uploaded from the pages and not imported yet, with what its first rows showed."""
+
+    token: str
+    path: Path
+    kind: ImportKind
+    encoding: str | None
+    separator: str | None
+    dayfirst: bool
+    sheet: str | None
+    user_id: int | None
+    uploaded_at: datetime
+    headers: tuple[str, ...]
+    samples: dict[str, list[str]]
+
+    @property
+    def filename(self) -> str:
+        return self.path.name
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnChoice:
+    """One source column in the mapping: its sample values, the field chosen, and whether it clashes."""
+
+    index: int
+    name: str
+    samples: list[str]
+    choice: str  # a canonical field, EXTRA or IGNORED
+    problem: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MappingCheck:
+    """The mapping as the user sees it, what is wrong with it, and the mapping an import takes."""
+
+    kind: ImportKind
+    columns: list[ColumnChoice]
+    fields: tuple[logic.FieldSpec, ...]
+    missing: list[str]  # required fields without a column
+    problems: list[str]  # "english / español" messages naming the column or field
+    mapping: dict[str, str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def imports_dir(runtime: Runtime) -> Path:
+    return runtime.settings.data_dir / "imports"
+
+
+def safe_filename(name: str | None) -> str:
+    """The last part of an uploaded name, without characters a file system may refuse."""
+    base = re.split(r"[\\/]", name or "")[-1].strip()
+    base = re.sub(r"[^\w.\- ()]+", "_", base).strip(". ")
+    return base[:200] or "upload"
+
+
+def save_upload(
+    runtime: Runtime,
+    filename: str | None,
+    stream: BinaryIO,
+    *,
+    kind: ImportKind,
+    encoding: str | None = None,
+    separator: str | None = None,
+    dayfirst: bool = True,
+    sheet: str | None = None,
+    user_id: int | None = None,
+    max_bytes: int = MAX_UPLOAD_BYTES,
+) -> Upload:
+    """Keep an uploaded file (not imported yet) and read its header and first rows, as the import will."""
+    name = safe_filename(filename)
+    if not filename:
+        raise UnusableFile("file: choose a file to upload / elija un archivo para subir")
+    detect_format(Path(name))
+    if encoding:
+        decode_text(b"", encoding)  # an unknown encoding is named now, not after the upload
+    if separator:
+        logic.parse_separator(separator)
+    token = secrets.token_urlsafe(18)
+    folder = imports_dir(runtime) / "pending" / token
+    folder.mkdir(parents=True)
+    path = folder / name
+    try:
+        size = 0
+        with path.open("wb") as out:
+            while chunk := stream.read(1 << 20):
+                size += len(chunk)
+                if size > max_bytes:
+                    limit = max_bytes // (1024 * 1024)
+                    raise PayloadTooLarge(
+                        f"{name}: the file is larger than {limit} MB; import it with `pulso import` / "
+                        f"el archivo supera {limit} MB; impórtelo con `pulso import`"
+                    )
+                out.write(chunk)
+        if size == 0:
+            raise UnusableFile(f"{name}: the file is empty / el archivo está vacío")
+        options = ImportOptions(kind=kind, encoding=encoding, separator=separator, dayfirst=dayfirst, sheet=sheet)
+        head = _read_preview(path, options)
+        headers = tuple(c for c in head.columns if c != ROW)
+        upload = Upload(
+            token=token,
+            path=path,
+            kind=kind,
+            encoding=encoding,
+            separator=separator,
+            dayfirst=dayfirst,
+            sheet=sheet,
+            user_id=user_id,
+            uploaded_at=utcnow(),
+            headers=headers,
+            samples={h: _samples(head[h]) for h in headers},
+        )
+        _write_upload(upload)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return upload
+
+
+def read_head(path: Path, options: ImportOptions, rows: int = PREVIEW_ROWS) -> pl.DataFrame:
+    """The first rows of a file, read exactly as `read_table` reads it (same headers, same ROW).
+
+    JSON and JSON Lines are read whole: their columns are the keys of every row, not of the first ones.
+    """
+    fmt = detect_format(path)
+    if fmt == "delimited":
+        frame = _read_delimited(path, options, n_rows=rows)
+    elif fmt == "excel":
+        frame = _read_excel(path, options, n_rows=rows)
+    elif fmt == "parquet":
+        frame = _read_parquet(path, n_rows=rows)
+    elif fmt == "jsonl":
+        frame = _read_jsonl(path, options)
+    else:
+        frame = _read_json(path, options)
+    return _drop_empty_rows(frame).head(rows)
+
+
+def _read_preview(path: Path, options: ImportOptions) -> pl.DataFrame:
+    try:
+        head = read_head(path, options)
+    except PulsoError:
+        raise
+    except Exception as exc:  # a damaged file surfaces as many error types; all mean "cannot be read"
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise UnusableFile(f"{path.name}: cannot be read: {first} / no se puede leer el archivo: {first}") from exc
+    headers = [c for c in head.columns if c != ROW]
+    if not headers:
+        raise UnusableFile(f"{path.name}: the file has no columns / el archivo no tiene columnas")
+    blank = [i + 1 for i, h in enumerate(headers) if not str(h).strip()]
+    if blank:
+        raise UnusableFile(
+            f"{path.name}: column {blank[0]} has no name in the header / la columna {blank[0]} no tiene nombre"
+        )
+    if head.height == 0:
+        raise UnusableFile(f"{path.name}: the file has a header but no rows / el archivo no tiene filas de datos")
+    return head
+
+
+def _samples(column: pl.Series) -> list[str]:
+    out: list[str] = []
+    for value in column.to_list():
+        text = "" if value is None else (value if isinstance(value, str) else json.dumps(value, default=str))
+        text = text.strip()
+        if text and text not in out:
+            out.append(text if len(text) <= 60 else text[:59] + "…")
+        if len(out) == _SAMPLES:
+            break
+    return out
+
+
+def _write_upload(upload: Upload) -> None:
+    meta = {
+        "kind": upload.kind.value,
+        "filename": upload.filename,
+        "encoding": upload.encoding,
+        "separator": upload.separator,
+        "dayfirst": upload.dayfirst,
+        "sheet": upload.sheet,
+        "user_id": upload.user_id,
+        "uploaded_at": upload.uploaded_at.isoformat(),
+        "headers": list(upload.headers),
+        "samples": upload.samples,
+    }
+    (upload.path.parent / "upload.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+
+
+def get_upload(runtime: Runtime, token: str, *, user_id: int | None) -> Upload:
+    """A pending upload of this user; NotFound for another user's, a used one, or a made-up token."""
+    missing = NotFound("upload not found or already imported / no existe la carga o ya se importó")
+    if not _TOKEN.match(token):
+        raise missing
+    folder = imports_dir(runtime) / "pending" / token
+    try:
+        meta = json.loads((folder / "upload.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise missing from None
+    if meta.get("user_id") != user_id or not (folder / meta["filename"]).is_file():
+        raise missing
+    return Upload(
+        token=token,
+        path=folder / meta["filename"],
+        kind=ImportKind(meta["kind"]),
+        encoding=meta["encoding"],
+        separator=meta["separator"],
+        dayfirst=bool(meta["dayfirst"]),
+        sheet=meta["sheet"],
+        user_id=meta["user_id"],
+        uploaded_at=datetime.fromisoformat(meta["uploaded_at"]),
+        headers=tuple(meta["headers"]),
+        samples={k: list(v) for k, v in meta["samples"].items()},
+    )
+
+
+def discard_upload(runtime: Runtime, upload: Upload) -> None:
+    shutil.rmtree(upload.path.parent, ignore_errors=True)
+
+
+def _auto_match(headers: Sequence[str], kind: ImportKind, chosen: dict[str, str], taken: set[str]) -> None:
+    """Fill `chosen` (field → column) from the headers' names, as `logic.plan_columns` does."""
+    by_key = {logic._header_key(h): h for h in reversed(headers)}
+    for spec in logic.FIELDS[kind]:
+        if spec.name in chosen:
+            continue
+        for alias in (spec.name, *spec.aliases):
+            column = by_key.get(logic._header_key(alias))
+            if column is not None and column not in taken:
+                chosen[spec.name] = column
+                taken.add(column)
+                break
+
+
+def check_mapping(upload: Upload, choices: Mapping[str, str] | None = None) -> MappingCheck:
+    """The mapping of the upload's columns: detected from their names when `choices` is None, else
+    the user's choice per column (a field, EXTRA or IGNORED), checked as the import will check it."""
+    kind = upload.kind
+    headers = list(upload.headers)
+    specs = logic.FIELDS[kind]
+    names = {s.name for s in specs}
+    problems: list[str] = []
+    if choices is None:
+        chosen: dict[str, str] = {}
+        taken = {h for h in headers if h in REPORT_COLUMNS}
+        _auto_match(headers, kind, chosen, taken)
+        by_column = {column: field_name for field_name, column in chosen.items()}
+        picked = {h: by_column.get(h, IGNORED if h in REPORT_COLUMNS else EXTRA) for h in headers}
+    else:
+        picked = {}
+        for h in headers:
+            value = (choices.get(h) or EXTRA).strip()
+            if value not in names and value not in (EXTRA, IGNORED):
+                problems.append(
+                    f"column '{h}': '{value}' is not a field of a {kind} import / "
+                    f"columna '{h}': '{value}' no es un campo de una importación de {kind}"
+                )
+                value = EXTRA
+            picked[h] = value
+    clashing: set[str] = set()
+    columns_of: dict[str, list[str]] = {}
+    for h, value in picked.items():
+        if value not in (EXTRA, IGNORED):
+            columns_of.setdefault(value, []).append(h)
+    for field_name, sources in columns_of.items():
+        if len(sources) > 1:
+            clashing.update(sources)
+            listed = ", ".join(f"'{c}'" for c in sources)
+            problems.append(
+                f"field {field_name} is chosen for columns {listed}; choose it for one column only / "
+                f"el campo {field_name} está elegido para las columnas {listed}; elíjalo para una sola"
+            )
+    mapping = {h: (IGNORED if v == IGNORED else v) for h, v in picked.items() if v != EXTRA}
+    # Columns left as extra data are still matched by name by the import: say so rather than surprise.
+    final = {f: cs[0] for f, cs in columns_of.items()}
+    extra_taken = {h for h, v in picked.items() if v != EXTRA}
+    auto = dict(final)
+    _auto_match(headers, kind, auto, extra_taken)
+    for field_name, column in auto.items():
+        if field_name not in final:
+            clashing.add(column)
+            problems.append(
+                f"column '{column}' would be read as {field_name} by its name: choose {field_name} or ignore it / "
+                f"la columna '{column}' se leería como {field_name} por su nombre: elija {field_name} o ignórela"
+            )
+    missing = [s.name for s in specs if s.required and s.name not in auto]
+    for field_name in missing:
+        problems.append(
+            f"required field {field_name} has no column: choose the column that holds it / "
+            f"el campo obligatorio {field_name} no tiene columna: elija la columna que lo contiene"
+        )
+    if kind is ImportKind.FEEDBACK and not any(f in auto for f in logic.SCORE_FIELDS):
+        problems.append(
+            "choose a column for at least one of nps, csat, ces, rating or comment / "
+            "elija una columna para al menos uno de nps, csat, ces, rating o comment"
+        )
+    if not problems:
+        try:
+            logic.plan_columns(headers, kind, mapping)
+        except UnusableFile as exc:
+            problems.append(exc.message)
+    columns = [ColumnChoice(i, h, upload.samples.get(h, []), picked[h], h in clashing) for i, h in enumerate(headers)]
+    return MappingCheck(kind, columns, specs, missing, problems, mapping)
+
+
+def queue_upload(
+    runtime: Runtime, upload: Upload, check: MappingCheck, *, all_or_nothing: bool, user_id: int | None
+) -> tuple[int, Path, ImportOptions]:
+    """Create the run of a checked upload and move its file where the job reads it.
+
+    The caller enqueues `tasks.import_file_job(str(path), options, user_id)` after this returns: the
+    run is committed by then, and the job resumes it.
+    """
+    if not check.ok:
+        raise UnusableFile(check.problems[0])
+    options = ImportOptions(
+        kind=upload.kind,
+        mapping=dict(check.mapping),
+        all_or_nothing=all_or_nothing,
+        encoding=upload.encoding,
+        separator=upload.separator,
+        dayfirst=upload.dayfirst,
+        sheet=upload.sheet,
+        batch_size=PAGE_BATCH_SIZE,
+    )
+    with _transaction(runtime) as session:
+        run = repository.add_run(
+            session,
+            ImportRun(
+                kind=upload.kind,
+                filename=upload.filename[:500],
+                file_sha256=_file_sha256(upload.path),
+                options_fingerprint=_fingerprint(options),
+                status=ImportStatus.RUNNING,
+                rows_total=0,
+                mapping=dict(options.mapping),
+                message=WAITING,
+                created_by=user_id,
+                started_at=utcnow(),
+            ),
+        )
+        run_id = run.id
+    folder = imports_dir(runtime) / str(run_id)
+    shutil.rmtree(folder, ignore_errors=True)  # left by a database that was reset
+    upload.path.parent.rename(folder)
+    meta = {
+        "kind": options.kind.value,
+        "filename": upload.filename,
+        "mapping": options.mapping,
+        "all_or_nothing": all_or_nothing,
+        "encoding": options.encoding,
+        "separator": options.separator,
+        "dayfirst": options.dayfirst,
+        "sheet": options.sheet,
+    }
+    (folder / "run.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    return run_id, folder / upload.filename, options
+
+
+def fail_queued_run(runtime: Runtime, run_id: int, message: str) -> None:
+    """A queued run whose job could not be enqueued or started: failed, with the reason."""
+    with _transaction(runtime) as session:
+        repository.finish_run(session, run_id, status=ImportStatus.FAILED, finished_at=utcnow(), message=message)
+
+
+def _fail_waiting_run(runtime: Runtime, kind: ImportKind, sha256: str, fingerprint: str, exc: BaseException) -> None:
+    message = exc.message if isinstance(exc, PulsoError) else f"{type(exc).__name__}: {exc}"
+    with _transaction(runtime) as session:
+        run = repository.resumable_run(session, kind=kind, sha256=sha256, fingerprint=fingerprint)
+        if run is not None and run.status is ImportStatus.RUNNING and run.message == WAITING:
+            repository.finish_run(session, run.id, status=ImportStatus.FAILED, finished_at=utcnow(), message=message)
+
+
+def readable_imports(principal: Principal) -> ColumnElement[bool]:
+    """Admins and CX managers see every import; supervisors the ones they started; others none."""
+    if principal.role in (Role.ADMIN, Role.CX_MANAGER):
+        return true()
+    if principal.role is Role.SUPERVISOR and principal.user_id is not None:
+        return ImportRun.created_by == principal.user_id
+    return false()
+
+
+@dataclass(frozen=True, slots=True)
+class ImportListItem:
+    run: ImportRun
+    created_by_name: str | None
+
+    @property
+    def accepted(self) -> int:
+        return self.run.rows_inserted + self.run.rows_updated + self.run.rows_unchanged
+
+
+def list_imports(session: Session, principal: Principal, page: PageParams) -> Page[ImportListItem]:
+    """The imports the principal may see, newest first."""
+    where = readable_imports(principal)
+    total = session.execute(select(func.count()).select_from(ImportRun).where(where)).scalar_one()
+    stmt = (
+        select(ImportRun, User.name)
+        .outerjoin(User, User.id == ImportRun.created_by)
+        .where(where)
+        .order_by(ImportRun.id.desc())
+        .offset(page.offset)
+        .limit(page.size)
+    )
+    items = [ImportListItem(row[0], row[1]) for row in session.execute(stmt).all()]
+    return Page(items=items, total=int(total), page=page.page, size=page.size)
+
+
+def get_readable_import(session: Session, principal: Principal, import_id: int) -> ImportListItem:
+    stmt = (
+        select(ImportRun, User.name)
+        .outerjoin(User, User.id == ImportRun.created_by)
+        .where(ImportRun.id == import_id, readable_imports(principal))
+    )
+    row = session.execute(stmt).one_or_none()
+    if row is None:
+        raise NotFound(f"import {import_id} not found / no existe la importación {import_id}")
+    return ImportListItem(row[0], row[1])
+
+
+def import_errors(session: Session, import_id: int, page: PageParams) -> Page[ImportRowError]:
+    """An import's row errors, by row, one page at a time."""
+    total = repository.count_row_errors(session, import_id)
+    stmt = (
+        select(ImportRowError)
+        .where(ImportRowError.import_id == import_id)
+        .order_by(ImportRowError.row, ImportRowError.id)
+        .offset(page.offset)
+        .limit(page.size)
+    )
+    return Page(items=list(session.execute(stmt).scalars()), total=total, page=page.page, size=page.size)
+
+
+def _stored_run_file(runtime: Runtime, run: ImportRun) -> tuple[Path, ImportOptions] | None:
+    folder = imports_dir(runtime) / str(run.id)
+    try:
+        meta: dict[str, Any] = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    path = folder / str(meta["filename"])
+    if not path.is_file():
+        return None
+    options = ImportOptions(
+        kind=ImportKind(meta["kind"]),
+        mapping=dict(meta["mapping"]),
+        all_or_nothing=bool(meta["all_or_nothing"]),
+        encoding=meta["encoding"],
+        separator=meta["separator"],
+        dayfirst=bool(meta["dayfirst"]),
+        sheet=meta["sheet"],
+    )
+    return path, options
+
+
+def rejected_rows_csv(
+    runtime: Runtime, session: Session, run: ImportRun, *, reason_text: Callable[[str], str] = str
+) -> bytes:
+    """The rejected rows as CSV (UTF-8 with BOM, for Excel): error_row, error_reason, then the row's
+    original columns, so that it can be fixed and uploaded again. Imports not made from the pages
+    (no stored file) give the row, field, reason and value of each error instead."""
+    errors = repository.row_errors(session, run.id)
+    by_row: dict[int, list[str]] = {}
+    for e in errors:
+        text = reason_text(e.reason)
+        by_row.setdefault(e.row, []).append(f"{e.field}: {text}" if e.field else text)
+    stored = _stored_run_file(runtime, run)
+    buffer = io.StringIO()
+    if stored is None:
+        frame = pl.DataFrame(
+            {
+                "error_row": [e.row for e in errors],
+                "field": [e.field for e in errors],
+                "error_reason": [reason_text(e.reason) for e in errors],
+                "value": [e.value for e in errors],
+            },
+            schema={"error_row": pl.Int64, "field": pl.String, "error_reason": pl.String, "value": pl.String},
+        )
+        frame.write_csv(buffer)
+        return buffer.getvalue().encode("utf-8-sig")
+    path, options = stored
+    table = read_table(path, options)
+    rows = pl.DataFrame(
+        {"error_row": list(by_row), "error_reason": ["; ".join(v) for v in by_row.values()]},
+        schema={"error_row": pl.Int64, "error_reason": pl.String},
+    )
+    original = [c for c in table.columns if c != ROW and c not in REPORT_COLUMNS]
+    nested = [c for c, t in table.schema.items() if c in original and t.is_nested()]
+    table = table.with_columns(
+        pl.col(c).map_elements(lambda v: json.dumps(v, ensure_ascii=False, default=str), return_dtype=pl.String)
+        for c in nested
+    )
+    out = rows.join(table.rename({ROW: "error_row"}), on="error_row", how="left").sort("error_row")
+    out.select("error_row", "error_reason", *original).write_csv(buffer)
+    return buffer.getvalue().encode("utf-8-sig")
