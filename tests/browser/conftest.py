@@ -17,6 +17,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,6 +58,7 @@ PHONE = {"width": 390, "height": 844}
 # user's state (the language) signs in as a user no other test uses.
 SUPERVISOR_EMAIL = f"laura.mendez@{company.EMAIL_DOMAIN}"
 LANGUAGE_EMAIL = f"mariana.lopez@{company.EMAIL_DOMAIN}"
+ENGLISH_EMAIL = f"ricardo.salinas@{company.EMAIL_DOMAIN}"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -102,7 +104,8 @@ class LiveServer:
     admin_email: str
     admin_password: str
     emails: dict[str, str] = field(default_factory=dict)
-    """Other users with the password PASSWORD: supervisor, agent (in the supervisor's team), language."""
+    """Other users with the password PASSWORD: supervisor, agent (in the supervisor's team), and two CX
+    managers for the tests that switch the language (language, english)."""
 
 
 def _free_socket() -> socket.socket:
@@ -121,16 +124,21 @@ def _set_passwords(runtime: Runtime) -> dict[str, str]:
         ).first()
         assert agent is not None, "the demo has no agent in the supervisor's team"
         language = session.scalars(select(User).where(User.email == LANGUAGE_EMAIL)).one()
-        for user in (supervisor, agent, language):
+        english = session.scalars(select(User).where(User.email == ENGLISH_EMAIL)).one()
+        for user in (supervisor, agent, language, english):
             user.password_hash = hashed
             user.locale = "es"
-        return {"supervisor": supervisor.email, "agent": agent.email, "language": language.email}
+        return {
+            "supervisor": supervisor.email,
+            "agent": agent.email,
+            "language": language.email,
+            "english": english.email,
+        }
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """A small demo company served by uvicorn on 127.0.0.1 and a free port, for this test process."""
-    data_dir = tmp_path_factory.mktemp("browser") / "data"
+@contextmanager
+def serve_demo(data_dir: Path) -> Iterator[LiveServer]:
+    """Build a small demo company in data_dir and serve it on 127.0.0.1 and a free port until the end."""
     settings = Settings(
         data_dir=data_dir,
         database_url=f"sqlite:///{data_dir / 'pulso.db'}",
@@ -154,24 +162,31 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="live-server", daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/api/v1/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the live server did not answer /api/v1/health")
-        time.sleep(0.05)
     try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/api/v1/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the live server did not answer /api/v1/health")
+            time.sleep(0.05)
         yield LiveServer(url, runtime, summary.admin_email, summary.admin_password, emails)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
         runtime.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A small demo company served by uvicorn, for this test process (each xdist worker has its own)."""
+    with serve_demo(tmp_path_factory.mktemp("browser") / "data") as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
