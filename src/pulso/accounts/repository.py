@@ -125,7 +125,7 @@ def team_references(session: Session, team_id: int) -> dict[str, int]:
 
 def team_parent_chain(session: Session, team_id: int) -> list[int]:
     """The ids of a team's ancestors, nearest first (stops at a loop)."""
-    parents = dict(session.execute(select(Team.id, Team.parent_id)).tuples().all())
+    parents: dict[int, int | None] = {row.id: row.parent_id for row in session.execute(select(Team.id, Team.parent_id))}
     chain: list[int] = []
     current = parents.get(team_id)
     while current is not None and current not in chain:
@@ -153,8 +153,8 @@ def tokens_with_owners(
         .order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc(), ApiToken.id.desc())
         .offset(offset)
         .limit(limit)
-    ).tuples()
-    return list(rows.all()), total
+    ).all()
+    return [(token, owner) for token, owner in rows], total
 
 
 def tokens_of_user(session: Session, user_id: int) -> list[ApiToken]:

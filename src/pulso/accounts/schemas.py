@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pulso.accounts.enums import Role
+from pulso.accounts.enums import Role, TeamKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,3 +26,16 @@ class CreatedToken:
     id: int
     name: str
     token: str  # shown once, never stored
+
+
+@dataclass(frozen=True, slots=True)
+class TeamRow:
+    """A team as the administration list shows it."""
+
+    id: int
+    name: str
+    kind: TeamKind
+    parent_id: int | None
+    parent_name: str | None
+    active_members: int
+    members: int
