@@ -20,6 +20,7 @@ from pulso.accounts.enums import Role
 from pulso.feedback import service
 from pulso.feedback.enums import ImportKind, ImportStatus
 from pulso.feedback.models import Feedback, ImportRun
+from pulso.kit.errors import NotFound
 from pulso.runtime import Runtime
 from tests.web.conftest import World, csrf_from
 
@@ -380,17 +381,12 @@ def test_sniffed_cp1252_is_read(browser: Browser, world: World, session: Session
 
 def test_upload_size_limit(browser: Browser, world: World, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(service, "MAX_UPLOAD_BYTES", 1024 * 1024)
-    original = service.save_upload
-
-    def small(*args: object, **kwargs: object) -> service.Upload:
-        return original(*args, **{**kwargs, "max_bytes": 1024 * 1024})  # type: ignore[arg-type]
-
-    monkeypatch.setattr(service, "save_upload", small)
     admin = browser(Role.ADMIN)
     big = b"id;fecha;nps\n" + b"x;05/03/2026;9\n" * 80_000
     response = upload(admin, "grande.csv", big)
     assert response.status_code == 413
     assert "supera 1 MB" in response.text
+    assert "pulso import" in response.text
 
 
 def test_role_matrix(browser: Browser, world: World, session: Session) -> None:
@@ -468,3 +464,38 @@ def test_detection_agrees_with_the_import(runtime: Runtime, world: World) -> Non
     plan = logic.plan_columns(list(up.headers), ImportKind.FEEDBACK)
     assert {c.name: c.choice for c in check.columns if c.choice} == {v: k for k, v in plan.fields.items()}
     assert logic.plan_columns(list(up.headers), ImportKind.FEEDBACK, check.mapping).fields == plan.fields
+
+
+def test_csv_upload_of_interactions(browser: Browser, world: World, session: Session) -> None:
+    content = "ticket;canal;fecha_apertura;fecha_resolucion\nT-1;teléfono;05/03/2026 10:00;05/03/2026 12:00\n"
+    cx = browser(Role.CX_MANAGER)
+    token = token_of(upload(cx, "tickets.csv", content.encode(), kind="interactions"))
+    page = cx.get(f"/imports/uploads/{token}").text
+    assert selected(page) == {
+        "ticket": "external_id",
+        "canal": "channel",
+        "fecha_apertura": "opened_at",
+        "fecha_resolucion": "resolved_at",
+    }
+    run_id = run_id_of(confirm(cx, token, map_form(page)))
+    with session.begin():
+        run = session.get(ImportRun, run_id)
+        assert run is not None
+        assert (run.kind, run.status, run.rows_inserted) == (ImportKind.INTERACTIONS, ImportStatus.DONE, 1)
+    assert "Interacciones (contactos y tickets)" in cx.get("/imports").text
+
+
+def test_unconfirmed_uploads_are_forgotten_after_a_day(runtime: Runtime, world: World) -> None:
+    import os
+    import time
+
+    old = service.save_upload(runtime, "a.csv", io.BytesIO(GOOD_CSV), kind=ImportKind.FEEDBACK)
+    stale = time.time() - service.PENDING_SECONDS - 60
+    os.utime(old.path.parent, (stale, stale))
+    fresh = service.save_upload(runtime, "b.csv", io.BytesIO(GOOD_CSV), kind=ImportKind.FEEDBACK)
+    assert not old.path.exists()
+    assert fresh.path.exists()
+    with pytest.raises(NotFound):
+        service.get_upload(runtime, old.token, user_id=None)
+    with pytest.raises(NotFound):
+        service.get_upload(runtime, "../../etc", user_id=None)

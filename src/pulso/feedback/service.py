@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from time import perf_counter
+from time import perf_counter, time
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
@@ -810,6 +810,7 @@ IGNORED = "ignore"
 REPORT_COLUMNS = ("error_row", "error_reason")  # added by the rejected-rows file; ignored on re-upload
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _SAMPLES = 3
+PENDING_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -882,9 +883,10 @@ def save_upload(
     dayfirst: bool = True,
     sheet: str | None = None,
     user_id: int | None = None,
-    max_bytes: int = MAX_UPLOAD_BYTES,
+    max_bytes: int | None = None,
 ) -> Upload:
     """Keep an uploaded file (not imported yet) and read its header and first rows, as the import will."""
+    max_bytes = MAX_UPLOAD_BYTES if max_bytes is None else max_bytes
     name = safe_filename(filename)
     if not filename:
         raise UnusableFile("file: choose a file to upload / elija un archivo para subir")
@@ -893,6 +895,7 @@ def save_upload(
         decode_text(b"", encoding)  # an unknown encoding is named now, not after the upload
     if separator:
         logic.parse_separator(separator)
+    _prune_pending(runtime)
     token = secrets.token_urlsafe(18)
     folder = imports_dir(runtime) / "pending" / token
     folder.mkdir(parents=True)
@@ -932,6 +935,17 @@ def save_upload(
         shutil.rmtree(folder, ignore_errors=True)
         raise
     return upload
+
+
+def _prune_pending(runtime: Runtime) -> None:
+    """Forget uploads nobody confirmed within a day."""
+    cutoff = time() - PENDING_SECONDS
+    for folder in (imports_dir(runtime) / "pending").glob("*"):
+        try:
+            if folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def read_head(path: Path, options: ImportOptions, rows: int = PREVIEW_ROWS) -> pl.DataFrame:
@@ -1157,7 +1171,11 @@ def queue_upload(
         run_id = run.id
     folder = imports_dir(runtime) / str(run_id)
     shutil.rmtree(folder, ignore_errors=True)  # left by a database that was reset
-    upload.path.parent.rename(folder)
+    try:
+        upload.path.parent.rename(folder)
+    except OSError:  # confirmed twice at once: the other request took the file
+        fail_queued_run(runtime, run_id, "the upload was already imported / la carga ya se importó")
+        raise NotFound("upload not found or already imported / no existe la carga o ya se importó") from None
     meta = {
         "kind": options.kind.value,
         "filename": upload.filename,
