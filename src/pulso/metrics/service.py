@@ -605,3 +605,48 @@ def today(runtime: Runtime) -> date:
     with runtime.sessions(bind=runtime.engine.execution_options(**READ_ONLY)) as session, session.begin():
         timezone = accounts.organization_timezone(session, default=runtime.settings.timezone)
     return utcnow().astimezone(ZoneInfo(timezone)).date()
+
+
+def compute_many(runtime: Runtime, queries: Sequence[KpiQuery], *, engine: Engine = "auto") -> list[KpiResult]:
+    """Several KPIs for one screen (a dashboard's widgets): one sync, one session, one connection."""
+    from pulso.analytics import service as analytics
+    from pulso.analytics.store import AnalyticStoreBusy
+
+    if not queries:
+        return []
+    with runtime.sessions() as session, session.begin():
+        timezone = accounts.organization_timezone(session, default=runtime.settings.timezone)
+        if engine in ("auto", "analytic"):
+            try:
+                store = runtime.analytics
+                analytics.sync_store(session, store)
+            except AnalyticStoreBusy:
+                if engine == "analytic":
+                    raise
+                log.warning("analytic store busy; computing %d KPIs on the operational store", len(queries))
+            else:
+                with store.engine.connect() as conn:
+                    return [compute_on(conn, FactSource("analytic", timezone), session, q) for q in queries]
+        source = FactSource("operational", timezone)
+        return [compute_on(session.connection(), source, session, q) for q in queries]
+
+
+@dataclass(frozen=True, slots=True)
+class DimensionOption:
+    key: int  # the id stored in the facts
+    value: str  # what a filter takes in a URL: the code of a touchpoint, the id of a team or product
+    label: str
+
+
+def dimension_options(session: Session, *, limit: int = 1000) -> dict[str, list[DimensionOption]]:
+    """The teams, touchpoints and products a filter can name, labelled as the KPI breakdowns label them."""
+    teams = session.execute(select(Team.id, Team.name).order_by(Team.name).limit(limit))
+    touchpoints = session.execute(
+        select(Touchpoint.id, Touchpoint.code, Touchpoint.name).order_by(Touchpoint.name, Touchpoint.code).limit(limit)
+    )
+    products = session.execute(select(Product.id, Product.name).order_by(Product.name).limit(limit))
+    return {
+        "team": [DimensionOption(i, str(i), name) for i, name in teams],
+        "touchpoint": [DimensionOption(i, code, name) for i, code, name in touchpoints],
+        "product": [DimensionOption(i, str(i), name) for i, name in products],
+    }

@@ -1,0 +1,173 @@
+// The overview page: the trend chart (ECharts), its PNG export, the period presets and the controls
+// that live in the results but belong to the filter form. No inline code: the CSP forbids it.
+(function () {
+  "use strict";
+
+  var FORM_ID = "overview-filters";
+
+  function numberFormat(locale) {
+    try { return new Intl.NumberFormat(locale, { maximumFractionDigits: 2 }); } catch (e) { return null; }
+  }
+
+  function minus(a, b) { return a === null || b === null ? null : Math.round((a - b) * 10000) / 10000; }
+
+  function chartOption(data) {
+    var format = numberFormat(data.locale);
+    var brand = "#0b5cad";
+    var points = data.values.map(function (value, i) {
+      if (value === null) { return null; }
+      // Small samples are drawn hollow and amber, so they read as "take with care".
+      return data.small[i]
+        ? { value: value, symbol: "emptyCircle", symbolSize: 9, itemStyle: { color: "#8a5a00" } }
+        : { value: value };
+    });
+    var series = [
+      { name: "low", type: "line", data: data.low, stack: "ci", stackStrategy: "all", symbol: "none",
+        lineStyle: { opacity: 0 }, silent: true, tooltip: { show: false }, connectNulls: false },
+      { name: data.band, type: "line", data: data.high.map(function (h, i) { return minus(h, data.low[i]); }),
+        stack: "ci", stackStrategy: "all", symbol: "none", lineStyle: { opacity: 0 },
+        areaStyle: { color: "rgba(11, 92, 173, 0.18)" }, silent: true, tooltip: { show: false } },
+      { name: data.name, type: "line", data: points, symbol: "circle", symbolSize: 7, connectNulls: true,
+        itemStyle: { color: brand }, lineStyle: { color: brand, width: 2 }, cursor: "pointer" }
+    ];
+    if (data.previous !== null) {
+      series[2].markLine = {
+        silent: true, symbol: "none",
+        lineStyle: { type: "dashed", color: "#4f5b6b" },
+        label: { formatter: data.previous_label, position: "insideEndTop", color: "#4f5b6b" },
+        data: [{ yAxis: data.previous }]
+      };
+    }
+    return {
+      animation: false,
+      color: [brand],
+      grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
+      legend: { data: [data.name, data.band], top: 0 },
+      tooltip: {
+        trigger: "axis",
+        formatter: function (params) {
+          var index = params.length ? params[0].dataIndex : 0;
+          return data.tooltips[index];
+        }
+      },
+      xAxis: { type: "category", data: data.labels, boundaryGap: false },
+      yAxis: {
+        type: "value", name: data.unit, scale: true,
+        axisLabel: { formatter: function (v) { return format ? format.format(v) : String(v); } }
+      },
+      series: series
+    };
+  }
+
+  function initCharts(root) {
+    if (!window.echarts) { return; }
+    root.querySelectorAll("[data-trend-chart]").forEach(function (el) {
+      var source = document.getElementById(el.getAttribute("data-trend-chart"));
+      if (!source) { return; }
+      var data = JSON.parse(source.textContent);
+      var old = window.echarts.getInstanceByDom(el);
+      if (old) { old.dispose(); }
+      var chart = window.echarts.init(el, null, { renderer: "canvas" });
+      chart.setOption(chartOption(data));
+      chart.on("click", function (params) {
+        var link = data.links[params.dataIndex];
+        if (link && params.seriesIndex === 2) { window.location.href = link; }
+      });
+      var panel = el.closest("section");
+      var button = panel && panel.querySelector("[data-export-png]");
+      if (button) { button.hidden = false; button.setAttribute("data-filename", data.filename); }
+    });
+  }
+
+  function disposeCharts(root) {
+    if (!window.echarts) { return; }
+    root.querySelectorAll("[data-trend-chart]").forEach(function (el) {
+      var chart = window.echarts.getInstanceByDom(el);
+      if (chart) { chart.dispose(); }
+    });
+  }
+
+  // Download a chart as PNG: <button data-export-png="chart-id">.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-export-png]");
+    if (!button || !window.echarts) { return; }
+    var el = document.getElementById(button.getAttribute("data-export-png"));
+    var chart = el && window.echarts.getInstanceByDom(el);
+    if (!chart) { return; }
+    var link = document.createElement("a");
+    link.href = chart.getDataURL({ type: "png", pixelRatio: 2, backgroundColor: "#fff" });
+    link.download = button.getAttribute("data-filename") || "pulso-chart.png";
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+  });
+
+  // The dates count only for "custom": other presets disable them (and keep them out of the URL).
+  function syncDates(form) {
+    var period = form.querySelector("[data-period]");
+    if (!period) { return; }
+    form.querySelectorAll("[data-custom-date]").forEach(function (input) {
+      input.disabled = period.value !== "custom";
+    });
+  }
+
+  function submit(form) {
+    if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
+  }
+
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    var form = document.getElementById(FORM_ID);
+    if (!form || !target.form || target.form !== form) { return; }
+    if (target.matches("[data-period]")) {
+      syncDates(form);
+      if (target.value === "custom") {
+        var first = form.querySelector("[data-custom-date]");
+        if (first) { first.focus(); }
+        return;
+      }
+    }
+    if (target.matches("[data-custom-date]")) {
+      var from = form.elements.namedItem("from");
+      var to = form.elements.namedItem("to");
+      if (!from.value || !to.value) { return; }
+    }
+    submit(form);
+  });
+
+  // After HTMX swapped the results: draw the new chart, show the range the server chose.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "overview-results") { disposeCharts(event.detail.target); }
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail.target;
+    if (!target || target.id !== "overview-results") { return; }
+    initCharts(target);
+    var range = target.querySelector("[data-range-start]");
+    var form = document.getElementById(FORM_ID);
+    if (range && form && form.elements.namedItem("period").value !== "custom") {
+      form.elements.namedItem("from").value = range.getAttribute("data-range-start");
+      form.elements.namedItem("to").value = range.getAttribute("data-range-end");
+    }
+  });
+
+  var resizing = null;
+  window.addEventListener("resize", function () {
+    window.clearTimeout(resizing);
+    resizing = window.setTimeout(function () {
+      if (!window.echarts) { return; }
+      document.querySelectorAll("[data-trend-chart]").forEach(function (el) {
+        var chart = window.echarts.getInstanceByDom(el);
+        if (chart) { chart.resize(); }
+      });
+    }, 150);
+  });
+
+  function start() {
+    document.documentElement.classList.add("ov-js");
+    var form = document.getElementById(FORM_ID);
+    if (form) { syncDates(form); }
+    initCharts(document);
+  }
+  if (document.readyState !== "loading") { start(); } else { document.addEventListener("DOMContentLoaded", start); }
+})();
