@@ -7,10 +7,16 @@ from datetime import datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.orm import Session
 
+from pulso.accounts.enums import Role
+from pulso.accounts.schemas import Principal
 from pulso.customers.models import Customer
+from pulso.feedback.models import Feedback
+from pulso.feedback.repository import readable_feedback
+from pulso.interactions.models import Interaction
+from pulso.interactions.repository import readable_interactions
 from pulso.kit import bulk
 
 TABLE = Customer.__tablename__
@@ -78,3 +84,23 @@ def analytic_attributes(session: Session, external_ids: Sequence[str]) -> pl.Dat
 
 def get_by_external_id(session: Session, external_id: str) -> Customer | None:
     return session.execute(select(Customer).where(Customer.external_id == external_id)).scalar_one_or_none()
+
+
+# --- reading customers -------------------------------------------------------------------------
+
+
+def readable_customers(principal: Principal) -> ColumnElement[bool]:
+    """What a principal may read: agents and supervisors only the customers of feedback or
+    interactions they may read; everyone else every customer."""
+    if principal.role not in (Role.AGENT, Role.SUPERVISOR):
+        return true()
+    via_feedback = select(Feedback.customer_id).where(Feedback.customer_id.is_not(None), readable_feedback(principal))
+    via_interactions = select(Interaction.customer_id).where(
+        Interaction.customer_id.is_not(None), readable_interactions(principal)
+    )
+    return or_(Customer.id.in_(via_feedback), Customer.id.in_(via_interactions))
+
+
+def get_readable(session: Session, principal: Principal, customer_id: int) -> Customer | None:
+    stmt = select(Customer).where(Customer.id == customer_id, readable_customers(principal))
+    return session.execute(stmt).scalar_one_or_none()

@@ -8,10 +8,12 @@ from datetime import datetime
 import polars as pl
 from sqlalchemy.orm import Session
 
+from pulso.accounts.schemas import Principal
 from pulso.customers import repository
 from pulso.customers.models import Customer
 from pulso.kit.bulk import UpsertCounts
 from pulso.kit.changes import reversion_facts_of
+from pulso.kit.errors import NotFound
 
 
 def ensure_customers(session: Session, external_ids: Sequence[str], *, now: datetime) -> tuple[pl.DataFrame, int]:
@@ -54,3 +56,11 @@ def upsert_customers(session: Session, frame: pl.DataFrame, *, now: datetime) ->
 
 def get_customer_by_external_id(session: Session, external_id: str) -> Customer | None:
     return repository.get_by_external_id(session, external_id)
+
+
+def get_readable_customer(session: Session, principal: Principal, customer_id: int) -> Customer:
+    """One customer the principal may read; one they may not is as missing as one that never was."""
+    row = repository.get_readable(session, principal, customer_id)
+    if row is None:
+        raise NotFound(f"customer {customer_id} not found / el cliente {customer_id} no existe")
+    return row

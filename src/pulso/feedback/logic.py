@@ -1242,3 +1242,78 @@ def synthetic_feedback_frame(n: int, seed: int = 42, catalog: SyntheticCatalog |
     if catalog.extras:
         data["Sucursal"] = pl.Series(rng.integers(1, 60, n)).cast(pl.String).str.replace(r"^", "Suc-")
     return pl.DataFrame(data)
+
+
+# --- search over comments ----------------------------------------------------------------------
+# Comments are stored a second time folded (lower case, no accents, "ñ" as "n"), written by every
+# import and by the ORM, so that a search is a plain LIKE on every engine ("atencion" finds
+# "Atención") and PostgreSQL can serve it from a trigram index. The query is folded the same way.
+
+_SEARCH_TOKEN = re.compile(r'"([^"]*)"|(\S+)')
+MAX_SEARCH_TERMS: Final = 10
+
+
+def fold_text(text: str) -> str:
+    """Lower case without accents or other marks: "Atención AÑO" → "atencion ano"."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.category(ch).startswith("M"))
+
+
+def fold_expr(column: pl.Expr) -> pl.Expr:
+    """`fold_text` over a whole column (the same steps, in the same order)."""
+    return column.str.to_lowercase().str.normalize("NFKD").str.replace_all(r"\p{M}+", "")
+
+
+def search_terms(query: str | None) -> list[str]:
+    """The folded terms of a search: its words and "quoted phrases"; a comment must hold them all."""
+    terms: list[str] = []
+    for phrase, word in _SEARCH_TOKEN.findall(query or ""):
+        folded = " ".join(fold_text(phrase or word.strip('"')).split())
+        if folded and folded not in terms:
+            terms.append(folded)
+    return terms[:MAX_SEARCH_TERMS]
+
+
+def highlight_spans(text: str, terms: Sequence[str]) -> list[tuple[str, bool]]:
+    """`text` cut into (piece, is_match) so that each occurrence of a folded term is marked in the
+    original spelling: the term "atencion" marks "Atención"."""
+    origin: list[int] = []  # for each character of the folded text, the original character it came from
+    pieces: list[str] = []
+    for index, ch in enumerate(text):
+        folded = fold_text(ch)
+        pieces.append(folded)
+        origin.extend([index] * len(folded))
+    folded_text = "".join(pieces)
+    marked = [False] * len(text)
+    for term in terms:
+        start = folded_text.find(term) if term else -1
+        while start != -1:
+            for position in range(start, start + len(term)):
+                marked[origin[position]] = True
+            start = folded_text.find(term, start + len(term))
+    spans: list[tuple[str, bool]] = []
+    for index, ch in enumerate(text):
+        if spans and spans[-1][1] == marked[index]:
+            spans[-1] = (spans[-1][0] + ch, marked[index])
+        else:
+            spans.append((ch, marked[index]))
+    return spans
+
+
+# --- how a score reads ---------------------------------------------------------------------------
+
+SCORE_SCALES: Final = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7), "rating": (1, 5)}
+
+
+def score_tone(kind: str, value: int) -> str:
+    """good, warn or bad: NPS promoter/passive/detractor, CSAT 4–5/3/1–2, rating likewise, and CES
+    1–3/4/5–7 (CES asks how hard it was: higher is worse)."""
+    if kind == "nps":
+        return "good" if value >= 9 else "warn" if value >= 7 else "bad"
+    if kind == "ces":
+        return "good" if value <= 3 else "warn" if value == 4 else "bad"
+    return "good" if value >= 4 else "warn" if value == 3 else "bad"
+
+
+def nps_group(value: int) -> str:
+    return "promoter" if value >= 9 else "passive" if value >= 7 else "detractor"

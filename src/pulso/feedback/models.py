@@ -15,10 +15,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from pulso.feedback.enums import FeedbackSource, ImportKind, ImportStatus
+from pulso.feedback.logic import fold_text
 from pulso.interactions.enums import Channel
 from pulso.kit.changes import Versioned
 from pulso.kit.db import Base, UtcDateTime, utcnow
@@ -37,6 +39,16 @@ class Feedback(Versioned, Base):
         CheckConstraint("ces BETWEEN 1 AND 7", name="ces_range"),
         CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
         Index("ix_feedback_received_at", "received_at"),
+        # The search's trigram index, on PostgreSQL only (its migration creates it when pg_trgm is
+        # there). SQLite cannot use an index for LIKE '%term%': there it is declared empty (WHERE 0),
+        # so it costs an import nothing and the models still match the migrations on both engines.
+        Index(
+            "ix_feedback_comment_folded_trgm",
+            "comment_folded",
+            postgresql_using="gin",
+            postgresql_ops={"comment_folded": "gin_trgm_ops"},
+            sqlite_where=text("0"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -56,10 +68,17 @@ class Feedback(Versioned, Base):
     ces: Mapped[int | None] = mapped_column(SmallInteger)
     rating: Mapped[int | None] = mapped_column(SmallInteger)
     comment: Mapped[str | None] = mapped_column(Text)
+    # The comment lower-cased without accents (logic.fold_text), what a search looks in.
+    comment_folded: Mapped[str | None] = mapped_column(Text)
     extras: Mapped[dict[str, Any]] = mapped_column(default=dict)
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+    @validates("comment")
+    def _fold_comment(self, _key: str, value: str | None) -> str | None:
+        self.comment_folded = fold_text(value) if value is not None else None
+        return value
 
 
 class ImportRun(Base):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,6 +15,8 @@ from pulso.accounts.enums import Role
 from pulso.accounts.models import Team, User
 from pulso.accounts.schemas import Principal
 from pulso.catalog.models import Product
+from pulso.customers.models import Customer
+from pulso.feedback import logic
 from pulso.feedback.enums import FeedbackSource, ImportKind, ImportStatus
 from pulso.feedback.models import Feedback, ImportRowError, ImportRun
 from pulso.interactions.enums import Channel
@@ -157,6 +159,11 @@ def upsert_feedback(
         constants = {"source": source, **constants}
     if "extras" not in columns:
         constants["extras"] = "{}"
+    if "comment" in frame.columns:
+        # The search reads the folded copy; written with the comment by every write path.
+        frame = frame.with_columns(logic.fold_expr(pl.col("comment")).alias("comment_folded"))
+    columns = tuple(frame.columns)
+    compare = tuple(c for c in columns if c not in key)
     bulk.verify_checks(
         frame,
         ranges={"nps": (0, 10), "csat": (1, 5), "ces": (1, 7), "rating": (1, 5)},
@@ -189,39 +196,118 @@ def readable_feedback(principal: Principal) -> ColumnElement[bool]:
     return true()
 
 
+NPS_GROUPS = {"promoter": (9, 10), "passive": (7, 8), "detractor": (0, 6)}
+
+
 @dataclass(frozen=True)
 class FeedbackFilters:
+    """What a list of feedback is narrowed to; every field left as None filters nothing."""
+
     received_from: datetime | None = None
-    received_to: datetime | None = None
+    received_to: datetime | None = None  # exclusive
     source: FeedbackSource | None = None
     channel: Channel | None = None
-    touchpoint: str | None = None
+    touchpoint: str | None = None  # code
+    touchpoint_id: int | None = None
+    team_id: int | None = None
+    agent_id: int | None = None
+    product_id: int | None = None
+    customer_id: int | None = None
+    interaction_id: int | None = None
+    segment: str | None = None  # the customer's
+    region: str | None = None  # the customer's
+    language: str | None = None
     has_comment: bool | None = None
-    q: str | None = None
+    nps_group: str | None = None  # promoter, passive, detractor
+    nps_min: int | None = None
+    nps_max: int | None = None
+    csat_min: int | None = None
+    csat_max: int | None = None
+    ces_min: int | None = None
+    ces_max: int | None = None
+    q: str | None = None  # words and "phrases", every one in the comment, accents and case ignored
 
 
-def list_feedback(session: Session, principal: Principal, filters: FeedbackFilters, page: PageParams) -> Page[Feedback]:
+def _like_term(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_condition(query: str | None) -> ColumnElement[bool] | None:
+    """Every folded term of `query` in the folded comment (None when the query has no terms)."""
+    terms = logic.search_terms(query)
+    if not terms:
+        return None
+    return and_(*[Feedback.comment_folded.like(_like_term(t), escape="\\") for t in terms])
+
+
+def _between(column: Any, low: int | None, high: int | None) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if low is not None:
+        conditions.append(column >= low)
+    if high is not None:
+        conditions.append(column <= high)
+    return conditions
+
+
+def feedback_conditions(principal: Principal, filters: FeedbackFilters) -> list[ColumnElement[bool]]:
+    """The WHERE of a list: what the principal may read, narrowed by the filters."""
     conditions: list[ColumnElement[bool]] = [readable_feedback(principal)]
-    if filters.received_from is not None:
-        conditions.append(Feedback.received_at >= filters.received_from)
-    if filters.received_to is not None:
-        conditions.append(Feedback.received_at < filters.received_to)
-    if filters.source is not None:
-        conditions.append(Feedback.source == filters.source)
-    if filters.channel is not None:
-        conditions.append(Feedback.channel == filters.channel)
-    if filters.touchpoint is not None:
-        touchpoint_ids = select(Touchpoint.id).where(Touchpoint.code == filters.touchpoint)
+    f = filters
+    if f.received_from is not None:
+        conditions.append(Feedback.received_at >= f.received_from)
+    if f.received_to is not None:
+        conditions.append(Feedback.received_at < f.received_to)
+    equal: list[tuple[Any, Any]] = [
+        (Feedback.source, f.source),
+        (Feedback.channel, f.channel),
+        (Feedback.touchpoint_id, f.touchpoint_id),
+        (Feedback.team_id, f.team_id),
+        (Feedback.agent_id, f.agent_id),
+        (Feedback.product_id, f.product_id),
+        (Feedback.customer_id, f.customer_id),
+        (Feedback.interaction_id, f.interaction_id),
+        (Feedback.language, f.language),
+    ]
+    conditions += [column == value for column, value in equal if value is not None]
+    if f.touchpoint is not None:
+        touchpoint_ids = select(Touchpoint.id).where(Touchpoint.code == f.touchpoint)
         conditions.append(Feedback.touchpoint_id.in_(touchpoint_ids))
-    if filters.has_comment is True:
+    for column, value in ((Customer.segment, f.segment), (Customer.region, f.region)):
+        if value is not None:
+            conditions.append(Feedback.customer_id.in_(select(Customer.id).where(column == value)))
+    if f.has_comment is True:
         conditions.append(and_(Feedback.comment.is_not(None), Feedback.comment != ""))
-    elif filters.has_comment is False:
+    elif f.has_comment is False:
         conditions.append(or_(Feedback.comment.is_(None), Feedback.comment == ""))
-    if filters.q:
-        escaped = filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        conditions.append(Feedback.comment.ilike(f"%{escaped}%", escape="\\"))
-    where = and_(*conditions)
-    total = session.execute(select(func.count()).select_from(Feedback).where(where)).scalar_one()
+    if f.nps_group is not None:
+        low, high = NPS_GROUPS[f.nps_group]
+        conditions += _between(Feedback.nps, low, high)
+    conditions += _between(Feedback.nps, f.nps_min, f.nps_max)
+    conditions += _between(Feedback.csat, f.csat_min, f.csat_max)
+    conditions += _between(Feedback.ces, f.ces_min, f.ces_max)
+    search = search_condition(f.q)
+    if search is not None:
+        conditions.append(search)
+    return conditions
+
+
+def list_feedback(
+    session: Session,
+    principal: Principal,
+    filters: FeedbackFilters,
+    page: PageParams,
+    *,
+    count_limit: int | None = None,
+) -> Page[Feedback]:
+    """Newest first. With `count_limit`, the total stops at count_limit + 1 (a list of millions
+    need not be counted to show "more than N"), and pages past the limit are not served."""
+    where = and_(*feedback_conditions(principal, filters))
+    if count_limit is None:
+        total = session.execute(select(func.count()).select_from(Feedback).where(where)).scalar_one()
+    else:
+        capped = select(Feedback.id).where(where).limit(count_limit + 1).subquery()
+        total = session.execute(select(func.count()).select_from(capped)).scalar_one()
     stmt = (
         select(Feedback)
         .where(where)
@@ -233,6 +319,67 @@ def list_feedback(session: Session, principal: Principal, filters: FeedbackFilte
     return Page(items=items, total=int(total), page=page.page, size=page.size)
 
 
+def iter_feedback(
+    session: Session, principal: Principal, filters: FeedbackFilters, *, limit: int, chunk: int = 1000
+) -> Iterator[list[Feedback]]:
+    """The filtered list, newest first, in chunks (keyset on received_at, id), at most `limit` rows."""
+    where = and_(*feedback_conditions(principal, filters))
+    after: tuple[datetime, int] | None = None
+    left = limit
+    while left > 0:
+        stmt = select(Feedback).where(where)
+        if after is not None:
+            stmt = stmt.where(
+                or_(
+                    Feedback.received_at < after[0],
+                    and_(Feedback.received_at == after[0], Feedback.id < after[1]),
+                )
+            )
+        stmt = stmt.order_by(Feedback.received_at.desc(), Feedback.id.desc()).limit(min(chunk, left))
+        rows = list(session.execute(stmt).scalars())
+        if not rows:
+            return
+        yield rows
+        left -= len(rows)
+        after = (rows[-1].received_at, rows[-1].id)
+
+
+@dataclass(frozen=True)
+class FeedbackLabels:
+    """Names of what a set of feedback rows refers to, by id, for showing them."""
+
+    touchpoints: dict[int, tuple[str, str]]  # id: (code, name)
+    teams: dict[int, str]
+    agents: dict[int, str]
+    products: dict[int, tuple[str, str]]  # id: (sku, name)
+    customers: dict[int, tuple[str, str | None]]  # id: (external id, name)
+
+
+def feedback_labels(session: Session, rows: Sequence[Any]) -> FeedbackLabels:
+    """Names by id for rows with touchpoint_id, team_id, agent_id, product_id, customer_id (feedback
+    or interactions)."""
+
+    def ids(attribute: str) -> set[int]:
+        return {value for row in rows if (value := getattr(row, attribute)) is not None}
+
+    def fetch(*columns: Any, among: set[int]) -> list[Any]:
+        if not among:
+            return []
+        return list(session.execute(select(*columns).where(columns[0].in_(sorted(among)))).all())
+
+    return FeedbackLabels(
+        touchpoints={
+            i: (c, n) for i, c, n in fetch(Touchpoint.id, Touchpoint.code, Touchpoint.name, among=ids("touchpoint_id"))
+        },
+        teams=dict(fetch(Team.id, Team.name, among=ids("team_id"))),
+        agents=dict(fetch(User.id, User.name, among=ids("agent_id"))),
+        products={i: (k, n) for i, k, n in fetch(Product.id, Product.sku, Product.name, among=ids("product_id"))},
+        customers={
+            i: (e, n) for i, e, n in fetch(Customer.id, Customer.external_id, Customer.name, among=ids("customer_id"))
+        },
+    )
+
+
 def get_feedback(session: Session, principal: Principal, feedback_id: int) -> Feedback | None:
     stmt = select(Feedback).where(Feedback.id == feedback_id, readable_feedback(principal))
     return session.execute(stmt).scalar_one_or_none()
@@ -242,3 +389,66 @@ def touchpoint_code_of(session: Session, touchpoint_id: int | None) -> str | Non
     if touchpoint_id is None:
         return None
     return session.execute(select(Touchpoint.code).where(Touchpoint.id == touchpoint_id)).scalar_one_or_none()
+
+
+# --- what a list of feedback can be filtered by ------------------------------------------------
+
+# dimension: (id column, the columns a value given as text may match, in order)
+_ENTITIES: dict[str, tuple[Any, tuple[Any, ...]]] = {
+    "touchpoint": (Touchpoint.id, (Touchpoint.code, Touchpoint.name)),
+    "team": (Team.id, (Team.code, Team.name)),
+    "agent": (User.id, (User.code, User.email, User.name)),
+    "product": (Product.id, (Product.sku, Product.name)),
+}
+
+
+def resolve_entity(session: Session, dimension: str, value: str) -> int | None:
+    """The id named by a filter value: an id, or a code or name (as the dashboard's links give)."""
+    id_column, matchers = _ENTITIES[dimension]
+    text = value.strip()
+    if text.isdigit():
+        found = session.execute(select(id_column).where(id_column == int(text))).scalar_one_or_none()
+        if found is not None:
+            return int(found)
+    for column in matchers:
+        found = session.execute(select(id_column).where(column == text).limit(1)).scalar_one_or_none()
+        if found is not None:
+            return int(found)
+    return None
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    touchpoints: list[tuple[str, str]]  # (code, name)
+    teams: list[tuple[int, str]]
+    agents: list[tuple[int, str]]
+    products: list[tuple[int, str]]
+    segments: list[str]
+    regions: list[str]
+
+
+def filter_choices(session: Session, principal: Principal) -> FilterChoices:
+    """The options of the explorer's filters; teams and agents only those the principal may see."""
+    teams = select(Team.id, Team.name).order_by(Team.name)
+    agents = select(User.id, User.name).where(User.role == Role.AGENT).order_by(User.name)
+    if principal.role is Role.SUPERVISOR and principal.team_id is not None:
+        teams = teams.where(Team.id == principal.team_id)
+        agents = agents.where(User.team_id == principal.team_id)
+    elif principal.role is Role.AGENT:
+        teams = teams.where(false())
+        agents = agents.where(User.id == principal.user_id)
+
+    def distinct(column: Any) -> list[str]:
+        stmt = select(column).where(column.is_not(None)).distinct().order_by(column).limit(200)
+        return [str(v) for v in session.execute(stmt).scalars()]
+
+    return FilterChoices(
+        touchpoints=[
+            (c, n) for c, n in session.execute(select(Touchpoint.code, Touchpoint.name).order_by(Touchpoint.name))
+        ],
+        teams=[(i, n) for i, n in session.execute(teams)],
+        agents=[(i, n) for i, n in session.execute(agents)],
+        products=[(i, n) for i, n in session.execute(select(Product.id, Product.name).order_by(Product.name))],
+        segments=distinct(Customer.segment),
+        regions=distinct(Customer.region),
+    )

@@ -747,15 +747,48 @@ def _follow_analytics(runtime: Runtime, enabled: bool) -> Iterator[Follower | No
 # --- reading feedback and imports --------------------------------------------------------------
 
 
-def list_feedback(session: Session, principal: Principal, filters: FeedbackFilters, page: PageParams) -> Page[Feedback]:
+def list_feedback(
+    session: Session,
+    principal: Principal,
+    filters: FeedbackFilters,
+    page: PageParams,
+    *,
+    count_limit: int | None = None,
+) -> Page[Feedback]:
     """Feedback the principal may read; naive bounds are in the organisation's time zone."""
+    filters = _aware_bounds(session, filters)
+    return repository.list_feedback(session, principal, filters, page, count_limit=count_limit)
+
+
+def _aware_bounds(session: Session, filters: FeedbackFilters) -> FeedbackFilters:
     zone = ZoneInfo(accounts.organization_timezone(session))
 
     def aware(value: datetime | None) -> datetime | None:
         return value.replace(tzinfo=zone) if value is not None and value.tzinfo is None else value
 
-    filters = replace(filters, received_from=aware(filters.received_from), received_to=aware(filters.received_to))
-    return repository.list_feedback(session, principal, filters, page)
+    return replace(filters, received_from=aware(filters.received_from), received_to=aware(filters.received_to))
+
+
+def export_feedback(
+    session: Session, principal: Principal, filters: FeedbackFilters, *, limit: int
+) -> Iterator[list[Feedback]]:
+    """The filtered list for a download, newest first, in chunks, at most `limit` rows."""
+    return repository.iter_feedback(session, principal, _aware_bounds(session, filters), limit=limit)
+
+
+def filter_choices(session: Session, principal: Principal) -> repository.FilterChoices:
+    """The options of the explorer's filters."""
+    return repository.filter_choices(session, principal)
+
+
+def resolve_entity(session: Session, dimension: str, value: str) -> int | None:
+    """The id of a touchpoint, team, agent or product named by id, code or name; None if unknown."""
+    return repository.resolve_entity(session, dimension, value)
+
+
+def feedback_labels(session: Session, rows: Sequence[Any]) -> repository.FeedbackLabels:
+    """Names of the touchpoints, teams, agents, products and customers these rows refer to."""
+    return repository.feedback_labels(session, rows)
 
 
 def get_feedback(session: Session, principal: Principal, feedback_id: int) -> Feedback:

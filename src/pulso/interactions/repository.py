@@ -6,12 +6,17 @@ from datetime import datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
+from pulso.accounts.enums import Role
+from pulso.accounts.schemas import Principal
+from pulso.feedback.models import Feedback
+from pulso.feedback.repository import readable_feedback
 from pulso.interactions.enums import Channel, InteractionStatus
 from pulso.interactions.models import Interaction
 from pulso.kit import bulk
+from pulso.kit.pagination import Page, PageParams
 
 TABLE = Interaction.__tablename__
 
@@ -71,3 +76,45 @@ def upsert(
 def get_by_key(session: Session, source: str, external_id: str) -> Interaction | None:
     stmt = select(Interaction).where(Interaction.source == source, Interaction.external_id == external_id)
     return session.execute(stmt).scalar_one_or_none()
+
+
+# --- reading interactions ----------------------------------------------------------------------
+
+
+def readable_interactions(principal: Principal) -> ColumnElement[bool]:
+    """What a principal may read: agents their own interactions, supervisors their team's, others all;
+    an agent or supervisor also reads the interactions behind feedback they may read."""
+    if principal.role not in (Role.AGENT, Role.SUPERVISOR):
+        return true()
+    if principal.role is Role.AGENT:
+        own = Interaction.agent_id == principal.user_id if principal.user_id is not None else false()
+    else:
+        own = Interaction.team_id == principal.team_id if principal.team_id is not None else true()
+    via_feedback = select(Feedback.interaction_id).where(
+        Feedback.interaction_id.is_not(None), readable_feedback(principal)
+    )
+    return or_(own, Interaction.id.in_(via_feedback))
+
+
+def get_readable(session: Session, principal: Principal, interaction_id: int) -> Interaction | None:
+    stmt = select(Interaction).where(Interaction.id == interaction_id, readable_interactions(principal))
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def list_readable(
+    session: Session, principal: Principal, page: PageParams, *, customer_id: int | None = None
+) -> Page[Interaction]:
+    """Interactions the principal may read, newest first, optionally of one customer."""
+    conditions = [readable_interactions(principal)]
+    if customer_id is not None:
+        conditions.append(Interaction.customer_id == customer_id)
+    where = and_(*conditions)
+    total = session.execute(select(func.count()).select_from(Interaction).where(where)).scalar_one()
+    stmt = (
+        select(Interaction)
+        .where(where)
+        .order_by(Interaction.opened_at.desc(), Interaction.id.desc())
+        .offset(page.offset)
+        .limit(page.size)
+    )
+    return Page(items=list(session.execute(stmt).scalars()), total=int(total), page=page.page, size=page.size)

@@ -7,9 +7,12 @@ from datetime import datetime
 import polars as pl
 from sqlalchemy.orm import Session
 
+from pulso.accounts.schemas import Principal
 from pulso.interactions import repository
 from pulso.interactions.models import Interaction
 from pulso.kit.bulk import UpsertCounts
+from pulso.kit.errors import NotFound
+from pulso.kit.pagination import Page, PageParams
 
 
 def interaction_ids(session: Session, keys: pl.DataFrame) -> pl.DataFrame:
@@ -34,3 +37,18 @@ def upsert_interactions(
 
 def get_interaction(session: Session, source: str, external_id: str) -> Interaction | None:
     return repository.get_by_key(session, source, external_id)
+
+
+def get_readable_interaction(session: Session, principal: Principal, interaction_id: int) -> Interaction:
+    """One interaction the principal may read; another team's is as missing as one that never was."""
+    row = repository.get_readable(session, principal, interaction_id)
+    if row is None:
+        raise NotFound(f"interaction {interaction_id} not found / la interacción {interaction_id} no existe")
+    return row
+
+
+def list_interactions(
+    session: Session, principal: Principal, page: PageParams, *, customer_id: int | None = None
+) -> Page[Interaction]:
+    """Interactions the principal may read, newest first."""
+    return repository.list_readable(session, principal, page, customer_id=customer_id)
