@@ -246,6 +246,16 @@ def test_create_user_errors_sit_next_to_their_field(
     assert count(session, User) == before
 
 
+def test_every_wrong_field_is_marked_at_once(browser: Browser, world: World) -> None:
+    admin = browser(Role.ADMIN)
+    response = post(admin, "/admin/users", {"email": "admin@example.com", "name": "", "role": "agent"})
+    assert response.status_code == 422
+    for field in ("email", "name", "team_id"):
+        assert f'<small id="e-{field}" class="error-text">' in response.text
+        assert f'href="#f-{field}"' in response.text  # the summary links to it
+    assert "Revise los campos marcados" in response.text
+
+
 def test_errors_come_in_the_admins_language(browser: Browser, world: World) -> None:
     admin = browser(Role.ADMIN)
     post(admin, "/language", {"locale": "en", "next": "/admin/users"})
@@ -258,7 +268,7 @@ def test_edit_a_user(browser: Browser, world: World, session: Session) -> None:
     admin = browser(Role.ADMIN)
     agent_id = world.user_ids[Role.AGENT]
     form = admin.get(f"/admin/users/{agent_id}").text
-    assert 'name="is_active" value="1" checked' in form
+    assert re.search(r'name="is_active" value="1" checked[ >]', form)
     response = post(
         admin,
         f"/admin/users/{agent_id}",

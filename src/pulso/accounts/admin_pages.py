@@ -47,6 +47,9 @@ TEAM_KIND_NAMES = {
 
 def _field_errors(exc: PulsoError, user: PageUser) -> dict[str, str]:
     """A domain error as {field: message in the user's language}; '_form' when it names no field."""
+    fields = exc.details.get("fields") if isinstance(exc.details, dict) else None
+    if isinstance(fields, dict):
+        return {str(f): localized_message(str(m), user.locale) for f, m in fields.items()}
     field = exc.details.get("field") if isinstance(exc.details, dict) else None
     if not isinstance(field, str):
         head = exc.message.split(":", 1)[0]

@@ -154,33 +154,37 @@ def _invalid(field: str, message: str) -> ValidationFailed:
     return ValidationFailed(message, details={"field": field})
 
 
-def _checked_email(session: Session, email: str) -> str:
-    email = email.strip().lower()
+def _refuse(problems: dict[str, str]) -> None:
+    """Raise one error naming every field in trouble (the first one's message), if there is any."""
+    if problems:
+        field, message = next(iter(problems.items()))
+        raise ValidationFailed(message, details={"field": field, "fields": problems})
+
+
+def _email_problem(session: Session, email: str) -> str | None:
     if not email:
-        raise _invalid("email", "an e-mail address is required / el correo electrónico es obligatorio")
+        return "an e-mail address is required / el correo electrónico es obligatorio"
     local, _, domain = email.partition("@")
     if not local or "." not in domain or " " in email or len(email) > 254:
-        raise _invalid("email", f"{email!r} is not an e-mail address / {email!r} no es un correo electrónico")
+        return f"{email!r} is not an e-mail address / {email!r} no es un correo electrónico"
     if repository.user_by_email(session, email) is not None:
-        raise _invalid("email", f"{email} is already in use / {email} ya está registrado")
-    return email
+        return f"{email} is already in use / {email} ya está registrado"
+    return None
 
 
-def _checked_person(session: Session, *, name: str, role: Role, team_id: int | None, locale: str) -> str:
-    name = name.strip()
+def _person_problems(session: Session, *, name: str, role: Role, team_id: int | None, locale: str) -> dict[str, str]:
+    problems: dict[str, str] = {}
     if not name:
-        raise _invalid("name", "a name is required / el nombre es obligatorio")
-    if len(name) > NAME_MAX:
-        raise _invalid("name", f"at most {NAME_MAX} characters / como máximo {NAME_MAX} caracteres")
+        problems["name"] = "a name is required / el nombre es obligatorio"
+    elif len(name) > NAME_MAX:
+        problems["name"] = f"at most {NAME_MAX} characters / como máximo {NAME_MAX} caracteres"
     if team_id is None and role in TEAM_ROLES:
-        raise _invalid(
-            "team_id", "a supervisor or an agent needs a team / un supervisor o un agente necesita un equipo"
-        )
-    if team_id is not None and session.get(Team, team_id) is None:
-        raise _invalid("team_id", f"team {team_id} does not exist / el equipo {team_id} no existe")
+        problems["team_id"] = "a supervisor or an agent needs a team / un supervisor o un agente necesita un equipo"
+    elif team_id is not None and session.get(Team, team_id) is None:
+        problems["team_id"] = f"team {team_id} does not exist / el equipo {team_id} no existe"
     if locale not in ("es", "en"):
-        raise _invalid("locale", f"{locale!r} is not es or en / idioma no disponible")
-    return name
+        problems["locale"] = f"{locale!r} is not es or en / idioma no disponible"
+    return problems
 
 
 def add_user(
@@ -194,11 +198,15 @@ def add_user(
     password: str | None = None,
 ) -> tuple[User, str | None]:
     """A new user; without a password one is generated and returned (to show once), else None."""
-    email = _checked_email(session, email)
-    name = _checked_person(session, name=name, role=role, team_id=team_id, locale=locale)
-    generated = None if password else logic.new_password()
+    email, name = email.strip().lower(), name.strip()
+    problems: dict[str, str] = {}
+    if (problem := _email_problem(session, email)) is not None:
+        problems["email"] = problem
+    problems |= _person_problems(session, name=name, role=role, team_id=team_id, locale=locale)
     if password and len(password) < 8:
-        raise _invalid("password", "at least 8 characters / al menos 8 caracteres")
+        problems["password"] = "at least 8 characters / al menos 8 caracteres"  # noqa: S105 - a message
+    _refuse(problems)
+    generated = None if password else logic.new_password()
     user = create_user(
         session, email=email, name=name, role=role, team_id=team_id, locale=locale, password=password or generated
     )
@@ -218,20 +226,22 @@ def update_user(
 ) -> User:
     """Change a user; an admin cannot demote or deactivate themselves, nor remove the last active admin."""
     user = get_user(session, user_id)
-    name = _checked_person(session, name=name, role=role, team_id=team_id, locale=locale)
+    name = name.strip()
+    problems = _person_problems(session, name=name, role=role, team_id=team_id, locale=locale)
     if user.id == actor_id and role is not Role.ADMIN:
-        raise _invalid(
-            "role", "you cannot remove your own administrator role / no puede quitarse su propio rol de administrador"
+        problems["role"] = (
+            "you cannot remove your own administrator role / no puede quitarse su propio rol de administrador"
         )
     if user.id == actor_id and not is_active:
-        raise _invalid("is_active", "you cannot deactivate your own account / no puede desactivar su propia cuenta")
+        problems["is_active"] = "you cannot deactivate your own account / no puede desactivar su propia cuenta"
     losing_admin = user.role is Role.ADMIN and user.is_active and (role is not Role.ADMIN or not is_active)
-    if losing_admin and repository.active_admin_ids(session, lock=True) == [user.id]:
-        raise _invalid(
-            "role" if role is not Role.ADMIN else "is_active",
+    # The admin rows are locked (PostgreSQL), so two admins demoting each other at once cannot both succeed.
+    if losing_admin and user.id != actor_id and repository.active_admin_ids(session, lock=True) == [user.id]:
+        problems["role" if role is not Role.ADMIN else "is_active"] = (
             "this is the last active administrator: make another administrator first / "
-            "es el último administrador activo: nombre primero a otro administrador",
+            "es el último administrador activo: nombre primero a otro administrador"
         )
+    _refuse(problems)
     if role is not user.role:
         # A user's tokens act with the user's role (see create_user_token), so they follow a change.
         for token in repository.tokens_of_user(session, user.id):
