@@ -173,3 +173,20 @@ def test_the_migration_folds_the_comments_already_stored(tmp_path: Path) -> None
         rows = dict(conn.execute(text("SELECT external_id, comment_folded FROM feedback")).all())
     engine.dispose()
     assert rows == {"old-1": "atencion pesima", "old-2": None}
+
+
+def test_the_api_searches_the_same_way(runtime: Runtime, session: Session) -> None:
+    from fastapi.testclient import TestClient
+
+    from pulso.accounts import service as accounts
+    from pulso.app import create_app
+
+    ids = _seed(session)
+    with session.begin():
+        token = accounts.create_token(session, name="v", role=Role.VIEWER).token
+    with TestClient(create_app(runtime, sync_loop=False)) as client:
+        response = client.get(
+            "/api/v1/feedback", params={"q": "ATENCION pesima"}, headers={"Authorization": f"Bearer {token}"}
+        )
+    assert response.status_code == 200
+    assert [item["id"] for item in response.json()["items"]] == [ids["A"]]

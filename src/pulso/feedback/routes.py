@@ -85,7 +85,13 @@ def list_feedback(
     channel: Channel | None = None,
     touchpoint: Annotated[str | None, Query(description="Touchpoint code. / Código del punto de contacto.")] = None,
     has_comment: bool | None = None,
-    q: Annotated[str | None, Query(description="Substring of the comment. / Texto contenido en el comentario.")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            description='Words or "phrases" that must all be in the comment, accents and case ignored. / '
+            'Palabras o "frases" que deben estar todas en el comentario, sin importar acentos ni mayúsculas.'
+        ),
+    ] = None,
     page: Annotated[int, Query(ge=1)] = 1,
     size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
 ) -> FeedbackPage:
