@@ -288,9 +288,7 @@ def import_detail(
     request: Request, session: DbSession, user: Importer, import_id: int, page: Annotated[int, Query(ge=1)] = 1
 ) -> Response:
     item = service.get_readable_import(session, user.principal, import_id)
-    context = _report_context(session, item, page)
-    context["title"] = N_("Import")
-    return render(request, "feedback/imports_detail.html", context, user=user)
+    return render(request, "feedback/imports_detail.html", _report_context(session, item, page), user=user)
 
 
 @router.get("/imports/{import_id:int}/progress")
