@@ -343,3 +343,16 @@ def test_english_formatting(browser: Browser, data: Data, session: Session, worl
     assert "5 feedback items" in html
     assert "Search the comments" in html
     assert "3/10/26, 11:30" in html
+
+
+def test_the_customer_page_pages_their_feedback(browser: Browser, data: Data, session: Session, world: World) -> None:
+    with session.begin():
+        for n in range(20):
+            make_feedback(session, received_at=datetime(2025, 6, 1, n, tzinfo=UTC), nps=6, customer_id=data.customer)
+    client = browser(Role.ADMIN)
+    first = client.get(f"/customers/{data.customer}").text
+    assert len(_rows(first)) == 20
+    assert "fpage=2" in first
+    second = client.get(f"/customers/{data.customer}", params={"fpage": "2"}).text
+    assert len(_rows(second)) == 2
+    assert "fpage=1" in second
