@@ -428,3 +428,27 @@ def test_accessibility_basics(browser: Browser, data: Data) -> None:
     assert '<th scope="col"' in html
     assert '<th scope="row"' in html
     assert "<script>" not in html  # the CSP forbids inline scripts
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(42, "42 s"), (185, "3 min 05 s"), (900, "15 min"), (3600 * 3 + 300, "3 h 05 min"), (86400 * 3, "3 d")],
+)
+def test_durations_read_as_durations(seconds: float, text: str) -> None:
+    assert pages.compact_duration(seconds, "es") == text
+
+
+def test_changes_and_values_in_each_locale() -> None:
+    assert pages.format_value("csat", 71.25, "es") == i18n.format_percent(0.7125, "es", 1)
+    assert (
+        pages.format_change("nps", -2.55, None, "es") == "-2,5 pts"
+        or pages.format_change("nps", -2.55, None, "es") == "-2,6 pts"
+    )
+    assert pages.format_change("volume", 105, 942, "en") == "+105 (+11.1 %)"
+    assert pages.format_change("first_response_time", 0.85, None, "es") == "+51 s"
+
+
+def test_stage_rows_have_no_drill_down(browser: Browser, data: Data) -> None:
+    html = page(browser(Role.CX_MANAGER), by="stage")
+    assert table_rows(html)
+    assert "data-href" not in html.split('class="ov-table"')[1].split("</table>")[0]

@@ -275,11 +275,14 @@ def check_entities(
 
 
 def compact_duration(seconds: float | None, locale: str) -> str:
-    """A duration a person reads at a glance: 45 s, 12 min, 3 h 05 min, 2 d 4 h."""
+    """A duration a person reads at a glance: 45 s, 3 min 05 s, 12 min, 3 h 05 min, 2 d 4 h."""
     if seconds is None or math.isnan(seconds):
         return "—"
     if seconds < 59.5:
         return f"{i18n.format_integer(round(seconds), locale)} s"
+    if seconds < 599.5:  # under ten minutes the seconds still matter
+        minutes, rest = divmod(round(seconds), 60)
+        return f"{minutes} min {rest:02d} s" if rest else f"{minutes} min"
     minutes = round(seconds / 60)
     if minutes < 60:
         return f"{minutes} min"
@@ -549,33 +552,21 @@ def _label(view: View, point: KpiPoint, gettext: Callable[[str], str]) -> str:
     return point.label or str(point.group)
 
 
-_DRILL_PARAM = {
-    "touchpoint": "touchpoint",
-    "team": "team",
-    "product": "product",
-    "channel": "channel",
-    "segment": "segment",
-    "language": "language",
-    "agent": "agent",
-    "region": "region",
-    "stage": "stage",
-    "key_account": "key_account",
-}
+# The explorer's filters for each breakdown dimension (it has none for journey stages or key accounts).
+DRILLABLE = frozenset({"touchpoint", "team", "product", "channel", "segment", "language", "agent", "region"})
 
 
 def _row_link(view: View, point: KpiPoint, touchpoint_codes: Mapping[int, str]) -> str | None:
-    if point.group is None:
+    """The explorer showing the feedback of one row: the view's filters plus the row's own."""
+    if point.group is None or view.by not in DRILLABLE:
         return None
+    value = str(point.group)
     if view.by == "touchpoint":
         code = touchpoint_codes.get(point.group) if isinstance(point.group, int) else None
         if code is None:
             return None
         value = code
-    elif view.by == "key_account":
-        value = "true" if point.group else "false"
-    else:
-        value = str(point.group)
-    return explorer_link(view, view.start, view.end, **{_DRILL_PARAM[view.by]: value})
+    return explorer_link(view, view.start, view.end, **{view.by: value})
 
 
 def sort_rows(rows: list[Row], sort: str) -> list[Row]:

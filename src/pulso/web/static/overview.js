@@ -26,6 +26,7 @@
         lineStyle: { opacity: 0 }, silent: true, tooltip: { show: false }, connectNulls: false },
       { name: data.band, type: "line", data: data.high.map(function (h, i) { return minus(h, data.low[i]); }),
         stack: "ci", stackStrategy: "all", symbol: "none", lineStyle: { opacity: 0 },
+        itemStyle: { color: "rgba(11, 92, 173, 0.35)" },
         areaStyle: { color: "rgba(11, 92, 173, 0.18)" }, silent: true, tooltip: { show: false } },
       { name: data.name, type: "line", data: points, symbol: "circle", symbolSize: 7, connectNulls: true,
         itemStyle: { color: brand }, lineStyle: { color: brand, width: 2 }, cursor: "pointer" }
