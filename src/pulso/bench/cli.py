@@ -151,3 +151,73 @@ def dashboard_bench(
             }
         )
     )
+
+
+@bench.command("overview")
+def overview_bench(
+    data_dir: Annotated[Path, typer.Argument(help="An existing data dir (e.g. built by `pulso demo`); not changed.")],
+    loads: Annotated[int, typer.Option(min=1, help="Timed loads after the warm-up.")] = 200,
+    warmup: Annotated[int, typer.Option(min=0, help="Loads before timing starts (not counted).")] = 20,
+    seed: Annotated[int, typer.Option(help="Seed of the plan of varied filters.")] = 1,
+    target: Annotated[
+        str, typer.Option(help="page: the overview page `/`; api: the JSON API calls that answer the same.")
+    ] = "page",
+    role: Annotated[str, typer.Option(help="Role of the benchmark's user (admin, cx_manager or viewer).")] = (
+        "cx_manager"
+    ),
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the results as JSON to this file.")] = None,
+    profile: Annotated[
+        Path | None, typer.Option(help="Profile the loads with yappi (uv run --with yappi) into this text file.")
+    ] = None,
+) -> None:
+    """Time the overview page (server time) over repeated loads with varied filters on an existing data dir."""
+    from rich.table import Table
+
+    from pulso.accounts.enums import Role
+
+    if target not in ("page", "api"):
+        raise typer.BadParameter("use page or api", param_hint="--target")
+    try:
+        chosen = Role(role)
+    except ValueError:
+        raise typer.BadParameter("use admin, cx_manager or viewer", param_hint="--role") from None
+    try:
+        runtime = service.open_data_dir(data_dir.resolve())
+    except FileNotFoundError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    console.print(f"{data_dir}: {service.feedback_rows(runtime):,} feedback rows; {warmup} + {loads} loads of {target}")
+    if profile is not None:
+        service.start_profile()
+    run = service.run_overview(
+        runtime,
+        target="page" if target == "page" else "api",
+        loads=loads,
+        warmup=warmup,
+        seed=seed,
+        role=chosen,
+        progress=lambda done, total: console.print(f"  {done}/{total}") if done % 50 == 0 else None,
+    )
+    if profile is not None:
+        service.stop_profile(profile)
+        console.print(f"profile written to {profile}")
+    result = run.as_dict()
+    total = result["server_ms"]
+    table = Table(title=f"server time (ms), {total['n']} loads")
+    for column in ("axis", "value", "n", "median", "p95", "max"):
+        table.add_column(column, justify="left" if column in ("axis", "value") else "right")
+    table.add_row("all", "", str(total["n"]), f"{total['median']}", f"{total['p95']}", f"{total['max']}")
+    for axis, per in result["by_axis"].items():
+        for value, s in per.items():
+            table.add_row(axis, value, str(s["n"]), f"{s['median']}", f"{s['p95']}", f"{s['max']}")
+    console.print(table)
+    per_load = result["per_load"]
+    console.print(
+        "per load: " + ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in per_load.items())
+    )
+    client = result["client_ms"]
+    console.print(f"client-side (TestClient) median {client['median']} ms, p95 {client['p95']} ms")
+    if json_out is not None:
+        json_out.write_text(json.dumps(result, indent=2, default=str))
+        console.print(f"results written to {json_out}")
+    runtime.close()

@@ -4,29 +4,38 @@ from __future__ import annotations
 
 import os
 import platform
+import secrets
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import polars as pl
 import psutil
+from sqlalchemy import event
 from sqlalchemy.orm import Session
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pulso.accounts import service as accounts
 from pulso.accounts.enums import Role, TeamKind
 from pulso.accounts.models import User
+from pulso.bench import logic as overview
 from pulso.catalog.models import Product
+from pulso.config import Settings
 from pulso.customers.models import Customer
 from pulso.interactions.enums import Channel
 from pulso.journeys.models import Journey, Stage, Touchpoint
 from pulso.metrics import service as metrics
 from pulso.metrics.schemas import KpiResult
-from pulso.runtime import Runtime
+from pulso.runtime import Runtime, set_runtime
+
+if TYPE_CHECKING:
+    from starlette.testclient import TestClient
 
 # The anchor's integer codes, as Pulso entities.
 CHANNELS = (Channel.WEB, Channel.APP, Channel.PHONE, Channel.EMAIL, Channel.CHAT, Channel.WHATSAPP)
@@ -294,3 +303,343 @@ def run_served_dashboard(data_dir: Path, database_url: str | None, *, runs: int,
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+# --------------------------------------------------------------------------- the overview page
+
+
+BENCH_USER_EMAIL = "bench.overview@pulso.local"
+# What htmx sends when a filter changes: only the results are rendered (metrics/pages.py RESULTS_ID).
+FRAGMENT_HEADERS = {"HX-Request": "true", "HX-Target": "overview-results"}
+Target = Literal["page", "api"]
+
+
+class ServerClock:
+    """ASGI wrapper: how long the app spends on each HTTP request, from its call to its last message.
+
+    This is the server time the benchmark reports: routing, dependencies (session cookie, user look-up),
+    the page's computations and the template rendering, without the client or any network.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.last = 0.0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.last = time.perf_counter() - started
+
+
+@dataclass
+class Probe:
+    """Counts what a request does: KPIs computed and SQL statements on each store, with their time."""
+
+    kpis: int = 0
+    compute_seconds: float = 0.0
+    duckdb: int = 0
+    duckdb_seconds: float = 0.0
+    sqlite: int = 0
+    sqlite_seconds: float = 0.0
+
+    def reset(self) -> None:
+        self.kpis = self.duckdb = self.sqlite = 0
+        self.compute_seconds = self.duckdb_seconds = self.sqlite_seconds = 0.0
+
+
+@contextmanager
+def probing(runtime: Runtime) -> Iterator[Probe]:
+    """Attach the probe to the runtime's two engines and to metrics.service.compute_on (one call per KPI)."""
+    probe = Probe()
+    original = metrics.compute_on
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            probe.kpis += 1
+            probe.compute_seconds += time.perf_counter() - started
+
+    def listeners(kind: str) -> tuple[Callable[..., None], Callable[..., None]]:
+        def before(conn: Any, *_: Any) -> None:
+            conn.info.setdefault("bench_started", []).append(time.perf_counter())
+
+        def after(conn: Any, *_: Any) -> None:
+            seconds = time.perf_counter() - conn.info["bench_started"].pop()
+            if kind == "duckdb":
+                probe.duckdb += 1
+                probe.duckdb_seconds += seconds
+            else:
+                probe.sqlite += 1
+                probe.sqlite_seconds += seconds
+
+        return before, after
+
+    engines = [("sqlite", runtime.engine), ("duckdb", runtime.analytics.engine)]
+    attached = []
+    for kind, engine in engines:
+        before, after = listeners(kind)
+        event.listen(engine, "before_cursor_execute", before)
+        event.listen(engine, "after_cursor_execute", after)
+        attached.append((engine, before, after))
+    metrics.compute_on = counted
+    try:
+        yield probe
+    finally:
+        metrics.compute_on = original
+        for engine, before, after in attached:
+            event.remove(engine, "before_cursor_execute", before)
+            event.remove(engine, "after_cursor_execute", after)
+
+
+def open_data_dir(data_dir: Path) -> Runtime:
+    """A runtime on an existing data dir (nothing is rebuilt; no background sync)."""
+    if not (data_dir / "pulso.db").exists():
+        raise FileNotFoundError(
+            f"{data_dir} holds no Pulso data; build it with `pulso demo --size N --no-serve --data-dir {data_dir}`"
+        )
+    runtime = Runtime(Settings(data_dir=data_dir, analytics_sync_seconds=0))
+    set_runtime(runtime)
+    return runtime
+
+
+def ensure_bench_user(runtime: Runtime, *, role: Role, team_id: int | None = None) -> str:
+    """The benchmark's own user, with that role and a fresh password (returned)."""
+    from pulso.accounts.repository import user_by_email
+
+    password = secrets.token_urlsafe(12)
+    with runtime.sessions() as session, session.begin():
+        user = user_by_email(session, BENCH_USER_EMAIL)
+        if user is None:
+            accounts.create_user(
+                session,
+                email=BENCH_USER_EMAIL,
+                name="Benchmark",
+                role=role,
+                password=password,
+                team_id=team_id,
+            )
+        else:
+            user.role, user.team_id, user.is_active = role, team_id, True
+            user.password_hash = accounts.hash_password(password)
+    return password
+
+
+def plan_choices(runtime: Runtime) -> overview.Choices:
+    """Today, the data's days and the values of each filter dimension (from the analytic rollups)."""
+    from sqlalchemy import select
+
+    cur = runtime.analytics.cursor()
+    first, last = cur.execute("SELECT min(local_day), max(local_day) FROM rollup_day").fetchone() or (None, None)
+    if first is None or last is None:
+        raise ValueError("the analytic store holds no feedback")
+
+    def distinct(table: str, column: str) -> list[str]:
+        rows = cur.execute(f"SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL ORDER BY 1").fetchall()
+        return [str(r[0]) for r in rows]
+
+    with runtime.sessions() as session, session.begin():
+        codes = {str(i): code for i, code in session.execute(select(Touchpoint.id, Touchpoint.code))}
+    values = {
+        "channel": distinct("rollup_day_channel", "channel"),
+        "language": distinct("rollup_day_channel", "language"),
+        # The page names a touchpoint by its code, a team and a product by their ids.
+        "touchpoint": [codes[i] for i in distinct("rollup_day_touchpoint", "touchpoint_id") if i in codes],
+        "segment": distinct("rollup_day_customer", "segment"),
+        "team": distinct("rollup_day_team", "team_id"),
+        "product": distinct("rollup_day_product", "product_id"),
+    }
+    return overview.Choices(today=metrics.today(runtime), first_day=first, last_day=last, values=values)
+
+
+def feedback_rows(runtime: Runtime) -> int:
+    row = runtime.analytics.cursor().execute("SELECT count(*) FROM feedback_facts").fetchone()
+    return int(row[0]) if row else 0
+
+
+@dataclass
+class LoadTiming:
+    load: overview.Load
+    server_seconds: float
+    client_seconds: float
+    requests: int
+    status: int
+    bytes: int
+    kpis: int
+    compute_seconds: float
+    duckdb: int
+    duckdb_seconds: float
+    sqlite: int
+    sqlite_seconds: float
+
+
+@dataclass
+class OverviewRun:
+    target: Target
+    data_dir: str
+    feedback_rows: int
+    role: str
+    seed: int
+    warmup: int
+    loads: list[LoadTiming]
+
+    def server_ms(self) -> list[float]:
+        return [t.server_seconds * 1000 for t in self.loads]
+
+    def as_dict(self) -> dict[str, Any]:
+        times = self.server_ms()
+        plan_loads = [t.load for t in self.loads]
+        return {
+            "target": self.target,
+            "data_dir": self.data_dir,
+            "feedback_rows": self.feedback_rows,
+            "role": self.role,
+            "seed": self.seed,
+            "warmup": self.warmup,
+            "server_ms": overview.summarise(times).as_dict(),
+            "client_ms": overview.summarise([t.client_seconds * 1000 for t in self.loads]).as_dict(),
+            "per_load": {
+                "requests": statistics.fmean(t.requests for t in self.loads),
+                "kpis": statistics.fmean(t.kpis for t in self.loads),
+                "kpi_ms": round(statistics.fmean(t.compute_seconds for t in self.loads) * 1000, 1),
+                "duckdb_statements": statistics.fmean(t.duckdb for t in self.loads),
+                "duckdb_ms": round(statistics.fmean(t.duckdb_seconds for t in self.loads) * 1000, 1),
+                "sqlite_statements": statistics.fmean(t.sqlite for t in self.loads),
+                "sqlite_ms": round(statistics.fmean(t.sqlite_seconds for t in self.loads) * 1000, 1),
+                "bytes": round(statistics.fmean(t.bytes for t in self.loads)),
+            },
+            "by_axis": {
+                axis: {value: s.as_dict() for value, s in per.items()}
+                for axis, per in overview.by_axis(plan_loads, times).items()
+            },
+            "slowest": [
+                {"ms": round(t.server_seconds * 1000, 1), **t.load.axes(), "params": t.load.params()}
+                for t in sorted(self.loads, key=lambda t: -t.server_seconds)[:5]
+            ],
+            "machine": machine(),
+        }
+
+
+def _sign_in(client: TestClient, password: str) -> None:
+    import re
+
+    page = client.get("/login")
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    if match is None:
+        raise RuntimeError("the sign-in page carries no CSRF token")
+    response = client.post(
+        "/login", data={"email": BENCH_USER_EMAIL, "password": password, "csrf_token": match.group(1)}
+    )
+    if response.status_code != 303:
+        raise RuntimeError(f"sign-in failed: {response.status_code}")
+
+
+def run_overview(
+    runtime: Runtime,
+    *,
+    target: Target,
+    loads: int,
+    warmup: int,
+    seed: int,
+    role: Role = Role.CX_MANAGER,
+    progress: Callable[[int, int], None] | None = None,
+) -> OverviewRun:
+    """Load the overview (or its API stand-in) `warmup` + `loads` times with the seeded plan's filters."""
+    from starlette.testclient import TestClient
+
+    from pulso.app import create_app
+
+    team_id = None
+    if role in (Role.SUPERVISOR, Role.AGENT):
+        raise ValueError("the benchmark signs in as a role that sees every team (admin, cx_manager, viewer)")
+    password = ensure_bench_user(runtime, role=role, team_id=team_id)
+    choices = plan_choices(runtime)
+    the_plan = overview.plan(choices, loads=warmup + loads, seed=seed)
+    clock = ServerClock(create_app(runtime, sync_loop=False))
+    headers: dict[str, str] = {}
+    with TestClient(clock, follow_redirects=False) as client, probing(runtime) as probe:
+        if target == "page":
+            _sign_in(client, password)
+        else:
+            with runtime.sessions() as session, session.begin():
+                token = accounts.create_token(session, name="bench overview", role=role).token
+            headers["Authorization"] = f"Bearer {token}"
+        timings: list[LoadTiming] = []
+        for i, load in enumerate(the_plan):
+            page: list[tuple[str, dict[str, str | list[str]]]] = [("/", dict(load.params()))]
+            requests = page if target == "page" else overview.api_requests(load)
+            probe.reset()
+            server = client_seconds = 0.0
+            size, status = 0, 200
+            for path, params in requests:
+                extra = FRAGMENT_HEADERS if target == "page" and load.fragment else {}
+                started = time.perf_counter()
+                response = client.get(path, params=params, headers={**headers, **extra})
+                client_seconds += time.perf_counter() - started
+                server += clock.last
+                size += len(response.content)
+                if response.status_code != 200:
+                    status = response.status_code
+                    raise RuntimeError(f"{path} {params}: {response.status_code} {response.text[:300]}")
+            if i >= warmup:
+                timings.append(
+                    LoadTiming(
+                        load,
+                        server,
+                        client_seconds,
+                        len(requests),
+                        status,
+                        size,
+                        probe.kpis,
+                        probe.compute_seconds,
+                        probe.duckdb,
+                        probe.duckdb_seconds,
+                        probe.sqlite,
+                        probe.sqlite_seconds,
+                    )
+                )
+            if progress is not None:
+                progress(i + 1, len(the_plan))
+    return OverviewRun(
+        target, str(runtime.settings.data_dir), feedback_rows(runtime), role.value, seed, warmup, timings
+    )
+
+
+def start_profile() -> None:
+    """Start yappi (wall clock, every thread: the page runs in the app's worker threads)."""
+    try:
+        import yappi  # type: ignore[import-not-found]
+    except ImportError:
+        raise RuntimeError("--profile needs yappi: `uv run --with yappi pulso bench overview ...`") from None
+    yappi.set_clock_type("wall")
+    yappi.start(builtins=False, profile_threads=True)
+
+
+def stop_profile(path: Path, *, top: int = 120) -> None:
+    """Stop yappi and write the functions with the most total time, Pulso's and the libraries'."""
+    import io
+
+    import yappi
+
+    yappi.stop()
+    stats = yappi.get_func_stats()
+    stats.sort("ttot", "desc")
+    out = io.StringIO()
+    out.write(f"{'ttot s':>9} {'tsub s':>9} {'calls':>9}  function\n")
+    shown = 0
+    for entry in stats:
+        where = f"{entry.module}:{entry.lineno} {entry.name}"
+        if any(skip in entry.module for skip in ("threading.py", "concurrent/futures", "anyio/_backends", "queue.py")):
+            continue
+        out.write(f"{entry.ttot:9.3f} {entry.tsub:9.3f} {entry.ncall:9d}  {where}\n")
+        shown += 1
+        if shown >= top:
+            break
+    path.write_text(out.getvalue())
+    yappi.clear_stats()
