@@ -82,7 +82,8 @@ def _is_page(request: Request) -> bool:
     return not request.url.path.startswith("/api/")
 
 
-def create_app(runtime: Runtime | None = None, *, sync_loop: bool = True) -> FastAPI:
+def create_app(runtime: Runtime | None = None, *, sync_loop: bool = True, worker: bool = True) -> FastAPI:
+    """The app; `sync_loop` and `worker` start its background threads (analytic sync, the job consumer)."""
     runtime = runtime or get_runtime()
 
     @asynccontextmanager
@@ -93,9 +94,16 @@ def create_app(runtime: Runtime | None = None, *, sync_loop: bool = True) -> Fas
         loop = SyncLoop(runtime, interval) if sync_loop and interval > 0 else None
         if loop is not None:
             loop.start()
+        consumer = None
+        if worker and runtime.settings.serve_worker and runtime.settings.queue != "immediate":
+            from pulso.worker import start_embedded_consumer
+
+            consumer = start_embedded_consumer()
         try:
             yield
         finally:
+            if consumer is not None:
+                consumer.stop(graceful=True)
             if loop is not None:
                 loop.stop()
 

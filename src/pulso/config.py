@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     queue: Literal["sqlite", "redis", "immediate"] = Field(
         "sqlite", description="Job queue backend: embedded SQLite, Redis, or run jobs inline."
     )
+    serve_worker: bool = Field(
+        True, description="Run background jobs inside `pulso serve`; turn off when `pulso worker` runs apart."
+    )
     redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis URL when queue=redis.")
     secret_key: str | None = Field(
         None, description="Key that signs sessions and CSRF tokens; generated into data_dir if unset."
