@@ -64,3 +64,18 @@ def test_domain_error_messages_pick_a_language() -> None:
     message = "wrong e-mail or password / correo o contraseña incorrectos"
     assert i18n.localized_message(message, "es") == "correo o contraseña incorrectos"
     assert i18n.localized_message(message, "en") == "wrong e-mail or password"
+
+
+def test_one_message_has_one_translation_across_area_files() -> None:
+    from babel.messages.pofile import read_po
+
+    seen: dict[str, tuple[str, str]] = {}
+    for path in i18n.catalogue_files("es"):
+        with path.open("rb") as handle:
+            for entry in read_po(handle, locale="es"):
+                if not entry.id or not isinstance(entry.id, str) or not isinstance(entry.string, str):
+                    continue
+                if entry.id in seen:
+                    first_file, first_text = seen[entry.id]
+                    assert first_text == entry.string, f"{entry.id!r}: {first_file} and {path.name} disagree"
+                seen[entry.id] = (path.name, entry.string)
