@@ -585,6 +585,9 @@ def sort_rows(rows: list[Row], sort: str) -> list[Row]:
     present = [r for r in rows if key(r) is not None]
     missing = [r for r in rows if key(r) is None]
     present.sort(key=key, reverse=descending)
+    if column in ("value", "change"):
+        # Extremes of a few answers are mostly noise: rows with enough answers come first.
+        present.sort(key=lambda r: r.shown.small_sample)
     return present + missing
 
 
