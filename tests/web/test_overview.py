@@ -203,6 +203,7 @@ def test_significant_change_is_marked_good_or_bad(browser: Browser, data: Data) 
     assert "▲" in nps
     assert "+162,5 pts" in nps
     assert "Mejora significativa" in nps
+    assert "Periodo anterior: -75,0 (n = " in nps  # the reference is shown, not only in a tooltip
     # The other team: 40 detractors in March, none in February; its volume rose (good for volume).
     team_b = page(client, team=str(data_team(client, "Atención Sur")))
     assert "chip-good" in card(team_b, "volume")
