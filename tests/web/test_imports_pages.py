@@ -7,6 +7,7 @@ import io
 import json
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import openpyxl
@@ -310,7 +311,9 @@ def test_progress_fragment_polls_until_the_run_ends(
         finished = session.get(ImportRun, run_id)
         assert finished is not None
         finished.status, finished.rows_done, finished.rows_inserted = ImportStatus.DONE, 200_000, 200_000
+        finished.finished_at = datetime(2026, 12, 4, 18, 30, tzinfo=UTC)
     done = admin.get(f"/imports/{run_id}/progress", headers={"HX-Request": "true"}).text
+    assert '<dd id="import-ended" hx-swap-oob="true">4 dic 2026, 12:30:00</dd>' in done  # the page's end time too
     assert "hx-trigger" not in done
     assert "<progress" not in done
     assert "Informe de validación" in done
