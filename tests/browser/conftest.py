@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, ConsoleMessage, Page, Response, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect, sync_playwright
 from sqlalchemy import select
 
 from pulso.accounts import service as accounts
@@ -50,7 +50,7 @@ CHROMIUM_ARGS = [
 ]
 DEMO_SIZE = 4_000
 PASSWORD = "clave-navegador-1"
-TIMEOUT_MS = 10_000
+TIMEOUT_MS = 15_000  # generous: CI machines are shared; a passing step takes well under a second
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
@@ -59,6 +59,9 @@ PHONE = {"width": 390, "height": 844}
 SUPERVISOR_EMAIL = f"laura.mendez@{company.EMAIL_DOMAIN}"
 LANGUAGE_EMAIL = f"mariana.lopez@{company.EMAIL_DOMAIN}"
 ENGLISH_EMAIL = f"ricardo.salinas@{company.EMAIL_DOMAIN}"
+
+
+expect.set_options(timeout=TIMEOUT_MS)  # the same patience for assertions as for actions (default: 5 s)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
