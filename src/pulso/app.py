@@ -78,6 +78,13 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+# Starlette's own errors, in the "english / español" form the error page picks a half of.
+HTTP_MESSAGES = {
+    404: "there is no page at this address / no hay ninguna página en esta dirección",
+    405: "this page does not accept that request / esta página no acepta esa solicitud",
+}
+
+
 def _is_page(request: Request) -> bool:
     return not request.url.path.startswith("/api/")
 
@@ -143,7 +150,7 @@ def create_app(runtime: Runtime | None = None, *, sync_loop: bool = True, worker
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if _is_page(request):
-            return error_page(request, exc.status_code, str(exc.detail))
+            return error_page(request, exc.status_code, HTTP_MESSAGES.get(exc.status_code, str(exc.detail)))
         return JSONResponse({"error": "http_error", "message": str(exc.detail)}, status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)

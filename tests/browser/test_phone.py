@@ -60,21 +60,11 @@ def test_nav_folds_behind_the_menu_button(phone: Tab) -> None:
     phone.assert_no_js_errors()
 
 
-# Known defect: `.table-wrap` (pulso.css) scrolls its table sideways but is not a containing block, so the
-# absolutely positioned screen-reader texts in the tables' cells (.ov-sr-only, .visually-hidden) escape it
-# and widen the page (to 650–950 px). `.table-wrap { position: relative; }` fixes both. The marks are
-# strict: when the pages are fixed these tests report XPASS as a failure, and the marks must go.
-TABLE_SR_ONLY_ESCAPES = pytest.mark.xfail(
-    reason="screen-reader texts in .table-wrap tables escape the scroller (.table-wrap needs position: relative)",
-    strict=True,
-)
-
-
 @pytest.mark.parametrize(
     ("path", "name"),
     [
-        pytest.param("/", "overview", marks=TABLE_SR_ONLY_ESCAPES),
-        pytest.param("/feedback", "explorer", marks=TABLE_SR_ONLY_ESCAPES),
+        ("/", "overview"),
+        ("/feedback", "explorer"),
         ("/account", "account"),
     ],
 )

@@ -79,3 +79,10 @@ def test_one_message_has_one_translation_across_area_files() -> None:
                     first_file, first_text = seen[entry.id]
                     assert first_text == entry.string, f"{entry.id!r}: {first_file} and {path.name} disagree"
                 seen[entry.id] = (path.name, entry.string)
+
+
+def test_no_message_carries_an_ascii_double_quote() -> None:
+    """gettext output is trusted markup, so a '"' would close an HTML attribute it is placed in."""
+    found = catalogue.extracted()
+    texts = list(found) + list(catalogue.translated("es").values())
+    assert not [t for t in texts if '"' in t], "use “typographic quotes” in interface texts"

@@ -204,9 +204,12 @@ def test_significant_change_is_marked_good_or_bad(browser: Browser, data: Data) 
     assert "+162,5 pts" in nps
     assert "Mejora significativa" in nps
     assert "Periodo anterior: -75,0 (n = " in nps  # the reference is shown, not only in a tooltip
-    # The other team: 40 detractors in March, none in February; its volume rose (good for volume).
+    # The other team: 40 detractors in March, none in February; its volume rose: marked, not judged.
     team_b = page(client, team=str(data_team(client, "Atención Sur")))
-    assert "chip-good" in card(team_b, "volume")
+    volume = card(team_b, "volume")
+    assert "chip-info" in volume
+    assert "Aumento significativo" in volume
+    assert "chip-good" not in volume
     # Nobody answered CES in February: no comparison, no mark.
     ces = card(team_a, "ces")
     assert "Sin datos anteriores" in ces
@@ -263,6 +266,7 @@ def test_supervisor_sees_only_their_team_and_cannot_widen(browser: Browser, data
     assert "n = 40" in card(html, "nps")
     assert 'name="team"' not in html  # no team filter for a supervisor
     assert "Atención Norte" in html
+    assert "by=team" not in html.split('id="overview-results"')[0]  # no "which team…" question for one team
     other = page(client, team=str(world.other_team_id))
     assert card_value(other, "nps") == "87,5"
     rows = table_rows(page(client, by="team"))

@@ -146,4 +146,6 @@ def test_unknown_page_is_a_page(client: TestClient, world: World) -> None:
     response = client.get("/no-such-page")
     assert response.status_code == 404
     assert "No encontrado" in response.text
+    assert "no hay ninguna página en esta dirección" in response.text
+    assert "Not Found" not in response.text
     assert client.get("/api/v1/no-such").json()["error"] == "http_error"

@@ -358,6 +358,10 @@ class Shown:
     change: Change | None
 
 
+# More feedback is neither good nor bad in itself: its change is marked, not coloured.
+NEUTRAL_DIRECTION = frozenset({"volume"})
+
+
 def show_change(kpi: str, point: KpiPoint, locale: str, gettext: Callable[[str], str]) -> Change | None:
     c = point.comparison
     if c is None or c.difference is None or c.reference_n == 0:
@@ -373,6 +377,9 @@ def show_change(kpi: str, point: KpiPoint, locale: str, gettext: Callable[[str],
     if not c.significant or c.difference == 0:
         return Change(text, False, good, "", "chip", gettext("No significant change"), detail)
     arrow = "▲" if c.difference > 0 else "▼"
+    if kpi in NEUTRAL_DIRECTION:
+        label = gettext("Significant rise") if c.difference > 0 else gettext("Significant fall")
+        return Change(text, True, good, arrow, "chip chip-info", label, detail)
     if good:
         return Change(text, True, True, arrow, "chip chip-good", gettext("Significant improvement"), detail)
     return Change(text, True, False, arrow, "chip chip-bad", gettext("Significant worsening"), detail)
@@ -800,7 +807,7 @@ def _select_options(
     return out
 
 
-def _explore_links() -> list[tuple[str, str]]:
+def _explore_links(scope: Mapping[str, list[str]]) -> list[tuple[str, str]]:
     """Starting questions, as views of the dashboard (they suit any data; the demo planted answers)."""
     views = (
         (
@@ -818,6 +825,7 @@ def _explore_links() -> list[tuple[str, str]]:
     return [
         (question, urlencode({"period": period, "trend": trend, "table": table, "by": by, "sort": sort}))
         for question, period, trend, table, by, sort in views
+        if not (by == "team" and scope)  # one team, or one agent: nothing to compare teams with
     ]
 
 
@@ -857,7 +865,7 @@ def overview(request: Request, user: CurrentUser, session: DbSession) -> Respons
         "previous_start": previous_start,
         "previous_end": previous_end,
         "sort_link_state": sort_link_state,
-        "explore_links": _explore_links(),
+        "explore_links": _explore_links(prepared.scope),
         "min_n": MIN_N,
         "confidence": CONFIDENCE,
     }

@@ -42,7 +42,7 @@
     return {
       animation: false,
       color: [brand],
-      grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
+      grid: { left: 8, right: 36, top: 36, bottom: 8, containLabel: true },
       legend: { data: [data.name, data.band], top: 0 },
       tooltip: {
         trigger: "axis",
