@@ -457,3 +457,14 @@ def test_stage_rows_have_no_drill_down(browser: Browser, data: Data) -> None:
     html = page(browser(Role.CX_MANAGER), by="stage")
     assert table_rows(html)
     assert "data-href" not in html.split('class="ov-table"')[1].split("</table>")[0]
+
+
+def test_every_starting_question_opens_a_view(browser: Browser, data: Data) -> None:
+    client = browser(Role.CX_MANAGER)
+    html = client.get("/").text
+    links = re.findall(r'href="/\?(period=[^"]+)"', html)
+    assert len(links) == 5
+    for link in links:
+        response = client.get("/?" + link.replace("&amp;", "&"))
+        assert response.status_code == 200, link
+        assert "ov-card" in response.text

@@ -819,6 +819,7 @@ def _explore_links(scope: Mapping[str, list[str]]) -> list[tuple[str, str]]:
             "-value",
         ),
         (N_("Which product drags NPS down?"), "90d", "nps", "nps", "product", "value"),
+        (N_("Which product gets more feedback than before?"), "90d", "volume", "volume", "product", "-change"),
         (N_("Where do customers make the most effort?"), "90d", "ces", "ces", "touchpoint", "-value"),
         (N_("Which team satisfies most?"), "90d", "csat", "csat", "team", "-value"),
     )
