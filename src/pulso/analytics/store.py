@@ -90,6 +90,12 @@ class AnalyticStore:
             self._engine = create_engine(
                 "duckdb:///:memory:", creator=lambda: ConnectionWrapper(con.cursor()), poolclass=pool.NullPool
             )
+            # duckdb_engine turns SQLAlchemy's compiled-statement cache off (its dialect sets
+            # supports_statement_cache = False, untested rather than unsafe); the KPI queries are large
+            # Core statements compiled again on every call, ~30-100 ms each for the duration ones. Their
+            # SQL is plain PostgreSQL-style text with positional binds, which caches like any dialect's
+            # (tests/metrics and tests/analytics run every KPI shape through it).
+            self._engine.dialect._supports_statement_cache = True
         return self._engine
 
     # ----------------------------------------------------------------- schema and state

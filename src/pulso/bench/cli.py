@@ -215,8 +215,10 @@ def overview_bench(
     console.print(
         "per load: " + ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in per_load.items())
     )
-    client = result["client_ms"]
+    client, cpu = result["client_ms"], result["server_cpu_ms"]
+    console.print(f"server CPU (all threads) median {cpu['median']} ms, p95 {cpu['p95']} ms")
     console.print(f"client-side (TestClient) median {client['median']} ms, p95 {client['p95']} ms")
+    console.print(f"load average before {result['load_average']['before']}, after {result['load_average']['after']}")
     if json_out is not None:
         json_out.write_text(json.dumps(result, indent=2, default=str))
         console.print(f"results written to {json_out}")

@@ -318,22 +318,26 @@ class ServerClock:
     """ASGI wrapper: how long the app spends on each HTTP request, from its call to its last message.
 
     This is the server time the benchmark reports: routing, dependencies (session cookie, user look-up),
-    the page's computations and the template rendering, without the client or any network.
+    the page's computations and the template rendering, without the client or any network. It also
+    keeps the CPU time the process spent meanwhile (every thread, DuckDB's too): requests run one at
+    a time, so that is the request's, and it is less sensitive than wall time to other work on the machine.
     """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.last = 0.0
+        self.last_cpu = 0.0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         try:
             await self.app(scope, receive, send)
         finally:
             self.last = time.perf_counter() - started
+            self.last_cpu = time.process_time() - cpu
 
 
 @dataclass
@@ -467,6 +471,7 @@ def feedback_rows(runtime: Runtime) -> int:
 class LoadTiming:
     load: overview.Load
     server_seconds: float
+    cpu_seconds: float
     client_seconds: float
     requests: int
     status: int
@@ -488,6 +493,7 @@ class OverviewRun:
     seed: int
     warmup: int
     loads: list[LoadTiming]
+    load_average: dict[str, list[float]] = field(default_factory=dict)
 
     def server_ms(self) -> list[float]:
         return [t.server_seconds * 1000 for t in self.loads]
@@ -503,7 +509,9 @@ class OverviewRun:
             "seed": self.seed,
             "warmup": self.warmup,
             "server_ms": overview.summarise(times).as_dict(),
+            "server_cpu_ms": overview.summarise([t.cpu_seconds * 1000 for t in self.loads]).as_dict(),
             "client_ms": overview.summarise([t.client_seconds * 1000 for t in self.loads]).as_dict(),
+            "load_average": self.load_average,
             "per_load": {
                 "requests": statistics.fmean(t.requests for t in self.loads),
                 "kpis": statistics.fmean(t.kpis for t in self.loads),
@@ -562,6 +570,7 @@ def run_overview(
     choices = plan_choices(runtime)
     the_plan = overview.plan(choices, loads=warmup + loads, seed=seed)
     clock = ServerClock(create_app(runtime, sync_loop=False))
+    before = [round(x, 2) for x in os.getloadavg()]  # other work on the machine, as 1, 5, 15-minute averages
     headers: dict[str, str] = {}
     with TestClient(clock, follow_redirects=False) as client, probing(runtime) as probe:
         if target == "page":
@@ -575,7 +584,7 @@ def run_overview(
             page: list[tuple[str, dict[str, str | list[str]]]] = [("/", dict(load.params()))]
             requests = page if target == "page" else overview.api_requests(load)
             probe.reset()
-            server = client_seconds = 0.0
+            server = cpu = client_seconds = 0.0
             size, status = 0, 200
             for path, params in requests:
                 extra = FRAGMENT_HEADERS if target == "page" and load.fragment else {}
@@ -583,6 +592,7 @@ def run_overview(
                 response = client.get(path, params=params, headers={**headers, **extra})
                 client_seconds += time.perf_counter() - started
                 server += clock.last
+                cpu += clock.last_cpu
                 size += len(response.content)
                 if response.status_code != 200:
                     status = response.status_code
@@ -592,6 +602,7 @@ def run_overview(
                     LoadTiming(
                         load,
                         server,
+                        cpu,
                         client_seconds,
                         len(requests),
                         status,
@@ -607,7 +618,14 @@ def run_overview(
             if progress is not None:
                 progress(i + 1, len(the_plan))
     return OverviewRun(
-        target, str(runtime.settings.data_dir), feedback_rows(runtime), role.value, seed, warmup, timings
+        target,
+        str(runtime.settings.data_dir),
+        feedback_rows(runtime),
+        role.value,
+        seed,
+        warmup,
+        timings,
+        {"before": before, "after": [round(x, 2) for x in os.getloadavg()]},
     )
 
 

@@ -12,7 +12,23 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, FromClause, and_, func, literal, or_, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    DateTime,
+    Double,
+    FromClause,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from pulso.analytics.facts import (
@@ -26,7 +42,7 @@ from pulso.analytics.facts import (
     rollup_table,
 )
 from pulso.kit.db import AnySelect
-from pulso.kit.sqlexpr import local_trunc, trunc_date
+from pulso.kit.sqlexpr import checked_grain, local_trunc, trunc_date
 
 Measure = tuple[str, Callable[[Any], ColumnElement[Any]], str | None]
 
@@ -232,3 +248,219 @@ def above_by_group_query(source: FactSource, s: Slice, thresholds: dict[Any, flo
         .where(value.is_not(None), value >= 0, *_where(table, source, s))
         .group_by(group)
     )
+
+
+# --------------------------------------------------------------------------- order statistics by histogram
+
+# Buckets of a duration (seconds) for the analytic engine: eight per doubling, rising with the value,
+# so the r-th smallest value lies in the bucket whose running count first reaches r.
+BUCKETS_PER_DOUBLING = 8
+
+
+def duration_bucket(value: ColumnElement[Any]) -> ColumnElement[Any]:
+    return cast(func.floor(func.log2(value + 1) * BUCKETS_PER_DOUBLING), BigInteger)
+
+
+def _floor_div(numerator: ColumnElement[Any], denominator: int) -> ColumnElement[Any]:
+    # Exact for integers below 2**52: an integer quotient divides exactly, another stays ≥ 1/d away.
+    return cast(func.floor(cast(numerator, Double) / denominator), BigInteger)
+
+
+def duration_stats_query(source: FactSource, s: Slice, z: float, *, since: date | None = None) -> AnySelect:
+    """duration_query's answer in one statement on DuckDB, without sorting every duration.
+
+    Per (period, group): n, median, p90 and the CI of the median, at the ranks duration_query uses.
+    With `since` (the start of the previous period) also, per group: the previous period's n and
+    median ("prev_n", "prev_median"), the median of both periods pooled ("pooled"), and how many
+    durations of each period lie above the pooled median ("above_now", "above_then"), for Mood's test.
+
+    How: a histogram of the durations per cell (the current period, the previous, both pooled) over
+    duration_bucket, whose running counts give the bucket and the place in it of every rank wanted;
+    only the durations of those few buckets are then ranked. A value's bucket rises with the value,
+    so the r-th smallest value is the (r − count below its bucket)-th smallest of its bucket.
+    """
+    table = source.facts(s.kpi)
+    value = table.c[DURATION_COLUMNS[s.kpi]]
+    keys: list[ColumnElement[Any]] = []
+    if s.grain:
+        # trunc_date's SQL, as a cacheable expression (the grain is checked, then part of the text).
+        grain: ColumnElement[str] = literal_column(f"'{checked_grain(s.grain)}'")
+        keys.append(cast(func.date_trunc(grain, table.c.local_day), DateTime).label("period"))
+    if s.by:
+        keys.append(table.c[dimension_column(s.kpi, s.by)].label("grp"))
+    names = [str(k.key) for k in keys]
+    start = since or s.start
+    wide = Slice(s.kpi, start, s.end, s.grain, s.by, s.filters)
+    current = source.in_range(table, s.kpi, s.start, s.end)
+    facts = (
+        select(
+            *keys,
+            case((current, 0), else_=1).label("cell"),
+            value.label("x"),
+            duration_bucket(value).label("b"),
+        )
+        .select_from(table)
+        .where(value.is_not(None), value >= 0, *_where(table, source, wide))
+        .cte("f")
+        .prefix_with("MATERIALIZED")
+    )
+    f = facts.c
+    fkeys = [f[n] for n in names]
+    per_cell = select(*fkeys, f.cell, f.b, func.count().label("c")).group_by(*fkeys, f.cell, f.b).subquery("h01")
+    parts: list[AnySelect] = [select(*[per_cell.c[n] for n in names], per_cell.c.cell, per_cell.c.b, per_cell.c.c)]
+    if since is not None:
+        pooled_keys = [per_cell.c[n] for n in names]
+        parts.append(
+            select(*pooled_keys, literal(2).label("cell"), per_cell.c.b, func.sum(per_cell.c.c).label("c")).group_by(
+                *pooled_keys, per_cell.c.b
+            )
+        )
+    hist = union_all(*parts).subquery("h") if len(parts) > 1 else parts[0].subquery("h")
+    h = hist.c
+    cell_keys = [h[n] for n in names] + [h.cell]
+    running = (
+        select(
+            *[h[n] for n in names],
+            h.cell,
+            h.b,
+            h.c,
+            func.sum(h.c).over(partition_by=cell_keys, order_by=h.b, rows=(None, 0)).label("upto"),
+            func.sum(h.c).over(partition_by=cell_keys).label("n"),
+        )
+        .cte("hc")
+        .prefix_with("MATERIALIZED")
+    )
+    hc = running.c
+    cells = select(*[hc[n_] for n_ in names], hc.cell, hc.n).distinct().cte("cells").prefix_with("MATERIALIZED")
+    cn = cells.c
+    # The ranks wanted in each cell: those of duration_query in the current period, the median elsewhere.
+    n_cells = cast(cn.n, BigInteger)
+    z2n_c = literal(z * z) * n_cells
+    e0_c = cast(func.floor(func.sqrt(z2n_c)), BigInteger)
+    e_c = case((((e0_c + 1) * (e0_c + 1)) <= z2n_c, e0_c + 1), ((e0_c * e0_c) > z2n_c, e0_c - 1), else_=e0_c)
+    reach_c = 2 + e_c
+    wanted = {
+        "median": _floor_div(n_cells + 1, 2),
+        "p90": _floor_div(9 * n_cells + 9, 10),
+        "low": func.greatest(1, _floor_div(n_cells + 2 - reach_c, 2)),
+        "high": func.least(n_cells, _floor_div(n_cells + 1 + reach_c, 2)),
+    }
+    target_parts = []
+    for name, rank in wanted.items():
+        part = select(*[cn[n_] for n_ in names], cn.cell, literal(name).label("stat"), rank.label("r"))
+        target_parts.append(part if name == "median" else part.where(cn.cell == 0))
+    targets = union_all(*target_parts).subquery("t")
+    t = targets.c
+
+    def same_keys(a: Any, b: Any) -> list[ColumnElement[bool]]:
+        return [true(), *(a[n_].is_not_distinct_from(b[n_]) for n_ in names)]
+
+    located = (
+        select(*[t[n_] for n_ in names], t.cell, t.stat, hc.b, (t.r - (hc.upto - hc.c)).label("o"))
+        .select_from(
+            targets.join(running, and_(*same_keys(t, hc), t.cell == hc.cell, t.r > hc.upto - hc.c, t.r <= hc.upto))
+        )
+        .cte("loc")
+        .prefix_with("MATERIALIZED")
+    )
+    lc = located.c
+    needed = select(*[lc[n_] for n_ in names], lc.cell, lc.b).distinct().subquery("nb")
+    nb = needed.c
+    member = or_(nb.cell == 2, nb.cell == f.cell)
+    ranked = (
+        select(
+            *[nb[n_] for n_ in names],
+            nb.cell,
+            nb.b,
+            f.cell.label("own"),
+            f.x,
+            func.row_number().over(partition_by=[*[nb[n_] for n_ in names], nb.cell, nb.b], order_by=f.x).label("o"),
+        )
+        .select_from(facts.join(needed, and_(*same_keys(f, nb), f.b == nb.b, member)))
+        .cte("rk")
+        .prefix_with("MATERIALIZED")
+    )
+    rk = ranked.c
+    picked = (
+        select(*[lc[n_] for n_ in names], lc.cell, lc.stat, lc.b, rk.x)
+        .select_from(located.join(ranked, and_(*same_keys(lc, rk), lc.cell == rk.cell, lc.b == rk.b, lc.o == rk.o)))
+        .subquery("p")
+    )
+    p = picked.c
+
+    def stat(cell: int, name: str) -> ColumnElement[Any]:
+        return func.max(p.x).filter(and_(p.cell == cell, p.stat == name))
+
+    stats = (
+        select(
+            *[p[n_] for n_ in names],
+            stat(0, "median").label("median"),
+            stat(0, "p90").label("p90"),
+            stat(0, "low").label("low"),
+            stat(0, "high").label("high"),
+            stat(1, "median").label("prev_median"),
+            stat(2, "median").label("pooled"),
+            func.max(p.b).filter(and_(p.cell == 2, p.stat == "median")).label("pooled_b"),
+        )
+        .group_by(*[p[n_] for n_ in names])
+        .cte("s")
+        .prefix_with("MATERIALIZED")
+    )
+    st = stats.c
+    counts = (
+        select(
+            *[cn[n_] for n_ in names],
+            func.max(cn.n).filter(cn.cell == 0).label("n"),
+            func.max(cn.n).filter(cn.cell == 1).label("prev_n"),
+        )
+        .group_by(*[cn[n_] for n_ in names])
+        .subquery("cn")
+    )
+    cc = counts.c
+    columns: list[Any] = [
+        *[cc[n_] for n_ in names],
+        cast(cc.n, BigInteger).label("n"),
+        st.median,
+        st.p90,
+        st.low,
+        st.high,
+    ]
+    query_from: Any = counts.join(stats, and_(*same_keys(cc, st)), isouter=True)
+    if since is not None:
+        # Above the pooled median: the buckets above its bucket, and the values above it inside that bucket.
+        above_buckets = (
+            select(
+                *[hc[n_] for n_ in names],
+                func.sum(hc.c).filter(hc.cell == 0).label("now"),
+                func.sum(hc.c).filter(hc.cell == 1).label("then"),
+            )
+            .select_from(running.join(stats, and_(*same_keys(hc, st), hc.b > st.pooled_b)))
+            .group_by(*[hc[n_] for n_ in names])
+            .subquery("ab")
+        )
+        inside = (
+            select(
+                *[rk[n_] for n_ in names],
+                func.count().filter(and_(rk.own == 0, rk.x > st.pooled)).label("now"),
+                func.count().filter(and_(rk.own == 1, rk.x > st.pooled)).label("then"),
+            )
+            .select_from(ranked.join(stats, and_(*same_keys(rk, st), rk.cell == 2, rk.b == st.pooled_b)))
+            .group_by(*[rk[n_] for n_ in names])
+            .subquery("ib")
+        )
+        query_from = query_from.outerjoin(above_buckets, and_(*same_keys(cc, above_buckets.c))).outerjoin(
+            inside, and_(*same_keys(cc, inside.c))
+        )
+        columns += [
+            cast(func.coalesce(cc.prev_n, 0), BigInteger).label("prev_n"),
+            st.prev_median,
+            st.pooled,
+            cast(func.coalesce(above_buckets.c.now, 0) + func.coalesce(inside.c.now, 0), BigInteger).label("above_now"),
+            cast(func.coalesce(above_buckets.c.then, 0) + func.coalesce(inside.c.then, 0), BigInteger).label(
+                "above_then"
+            ),
+        ]
+    query = select(*columns).select_from(query_from).where(cc.n.is_not(None))
+    if names:
+        query = query.order_by(*[cc[n_] for n_ in names])
+    return query

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -32,6 +32,7 @@ from pulso.metrics.repository import (
     additive_query,
     dimension_column,
     duration_query,
+    duration_stats_query,
     run,
 )
 from pulso.metrics.schemas import Compare, ComparisonOut, KpiDefinition, KpiPoint, KpiResult
@@ -422,6 +423,8 @@ def _duration(ctx: _Context, q: KpiQuery, s: Slice) -> tuple[KpiPoint, list[KpiP
             **extra,
         )
 
+    if ctx.source.name == "analytic" and ctx.conn.dialect.name == "duckdb":
+        return _duration_by_histogram(ctx, q, s, z, point, factor)
     rows = run(ctx.conn, duration_query(ctx.source, s, z))
     total_slice = replace(s, grain=None, by=None)
     total_rows = run(ctx.conn, duration_query(ctx.source, total_slice, z))
@@ -439,6 +442,55 @@ def _duration(ctx: _Context, q: KpiQuery, s: Slice) -> tuple[KpiPoint, list[KpiP
     if s.by and not s.grain and q.compare == "previous" and rows:
         _duration_compare_groups(ctx, q, s, z, rows, points, factor)
     return total, points
+
+
+def _duration_by_histogram(
+    ctx: _Context,
+    q: KpiQuery,
+    s: Slice,
+    z: float,
+    point: Callable[..., KpiPoint],
+    factor: float,
+) -> tuple[KpiPoint, list[KpiPoint]]:
+    """_duration's answer on DuckDB: one statement for the rows and one for the total (with Mood's test).
+
+    duration_stats_query gives the same order statistics, previous-period medians and counts above
+    the pooled median as the portable window queries, without sorting every duration (tests/metrics
+    compare both engines).
+    """
+    since = _previous(q, s).start
+    by_group = bool(s.by) and not s.grain and q.compare == "previous"
+    total_slice = replace(s, grain=None, by=None)
+    total_rows = run(
+        ctx.conn, duration_stats_query(ctx.source, total_slice, z, since=since if q.compare != "none" else None)
+    )
+    total_row = total_rows[0] if total_rows else None
+    total = point(total_row)
+    if q.compare != "none" and total.n and total_row is not None and total_row["prev_n"]:
+        total.comparison = _mood_from_stats(total_row, total.value, q, factor)
+    if not (s.grain or s.by):
+        return total, [point(total_row)]  # the portable query's one row, even over no data
+    rows = run(ctx.conn, duration_stats_query(ctx.source, s, z, since=since if by_group else None))
+    points = [
+        point(
+            row,
+            period=_as_date(row["period"]) if s.grain else None,
+            group=_group_value(s.by, row["grp"]) if s.by else None,
+        )
+        for row in rows
+    ]
+    if by_group:
+        for row, p in zip(rows, points, strict=True):
+            if row["grp"] is not None and row["prev_n"]:
+                p.comparison = _mood_from_stats(row, p.value, q, factor)
+    return total, points
+
+
+def _mood_from_stats(row: Mapping[str, Any], current: float | None, q: KpiQuery, factor: float) -> ComparisonOut:
+    now = {"above": row["above_now"], "n": row["n"]}
+    then = {"above": row["above_then"], "n": row["prev_n"]}
+    before = {"median": row["prev_median"], "n": row["prev_n"]}
+    return _mood_comparison(now, then, before, current, q, factor)
 
 
 def _previous(q: KpiQuery, s: Slice) -> Slice:
