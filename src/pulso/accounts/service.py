@@ -471,6 +471,10 @@ def set_locale(session: Session, user_id: int, locale: str) -> None:
     user.locale = locale
 
 
+def find_user_by_id(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
 def get_user(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:

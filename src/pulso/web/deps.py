@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from pulso.accounts import service as accounts
 from pulso.accounts.enums import Role
-from pulso.accounts.models import User
 from pulso.accounts.schemas import Principal
 from pulso.kit.db import READ_ONLY, utcnow
 from pulso.kit.errors import Forbidden, Unauthorized
@@ -140,7 +139,7 @@ def optional_user(request: Request, runtime: Annotated[Runtime, Depends(get_runt
     if not isinstance(user_id, int):
         return None
     with runtime.sessions(bind=runtime.engine.execution_options(**READ_ONLY)) as session, session.begin():
-        user = session.get(User, user_id)
+        user = accounts.find_user_by_id(session, user_id)
         valid = (
             user is not None
             and user.is_active
