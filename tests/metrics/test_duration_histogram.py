@@ -1,6 +1,7 @@
 """Durations on DuckDB (histogram ranks, one statement) give the portable window queries' answers exactly.
 
-The analytic engine locates each rank through a histogram of the durations and ranks only the
+The analytic engine locates each rank through counts per bucket of the durations (from a daily
+duration histogram, or from the facts when none holds the slice's dimensions) and ranks only the
 values of the buckets needed; SQLite and PostgreSQL sort every value with window functions. Both
 must give the same medians, p90s, intervals and Mood's tests, also with ties, groups without a
 key, durations at a bucket's edge, empty ranges and previous periods without data.
@@ -81,15 +82,18 @@ def _everything(result: KpiResult) -> list[Any]:
     return [rounded(p.model_dump()) for p in (result.total, *rows)]
 
 
+@pytest.mark.parametrize("histograms", [True, False], ids=["histograms", "fact-counts"])
 @pytest.mark.parametrize("query", QUERIES, ids=lambda q: f"{q.kpi}-{q.grain}-{q.by}-{q.compare}")
-def test_histogram_ranks_give_the_window_answers(runtime: Runtime, session: Session, query: metrics.KpiQuery) -> None:
+def test_histogram_ranks_give_the_window_answers(
+    runtime: Runtime, session: Session, query: metrics.KpiQuery, histograms: bool
+) -> None:
     with session.begin():
         _populate(session)
     analytics.sync(runtime)
     with session.begin():
         portable = metrics.compute_on(session.connection(), FactSource("operational", TZ), session, query)
         with runtime.analytics.engine.connect() as conn:
-            histogram = metrics.compute_on(conn, FactSource("analytic", TZ), session, query)
+            histogram = metrics.compute_on(conn, FactSource("analytic", TZ), session, query, use_rollups=histograms)
     assert _everything(histogram) == _everything(portable)
     if query.start.year == 2026 and query.compare == "previous" and query.start > date(2026, 2, 1):
         assert portable.total.comparison is not None  # the test does reach Mood's test

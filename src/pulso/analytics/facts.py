@@ -98,8 +98,27 @@ def _table(name: str, columns: tuple[tuple[str, str, Any], ...], *extra: Column[
     return Table(name, analytic_metadata, *(Column(n, t) for n, _, t in columns), *extra)
 
 
+# Durations of interactions (seconds) and the column keeping each one's histogram bucket.
+DURATION_BUCKETS: dict[str, str] = {
+    "first_response_seconds": "first_response_bucket",
+    "resolution_seconds": "resolution_bucket",
+}
+# Eight buckets per doubling; a bucket rises with the value (none for a negative or missing duration).
+BUCKETS_PER_DOUBLING = 8
+
+
+def duration_bucket_sql(column: str) -> str:
+    """The DuckDB expression of a duration's bucket, as stored in interaction_facts."""
+    return f"CASE WHEN {column} >= 0 THEN CAST(floor(log2({column} + 1) * {BUCKETS_PER_DOUBLING}) AS BIGINT) END"
+
+
 feedback_facts = _table("feedback_facts", FEEDBACK_COLUMNS, Column("local_day", Date))
-interaction_facts = _table("interaction_facts", INTERACTION_COLUMNS, Column("local_day", Date))
+interaction_facts = _table(
+    "interaction_facts",
+    INTERACTION_COLUMNS,
+    Column("local_day", Date),
+    *(Column(bucket, BigInteger) for bucket in DURATION_BUCKETS.values()),
+)
 
 
 def operational_feedback(*, raw_timestamps: bool = False) -> AnySelect:
@@ -211,3 +230,50 @@ def rollup_table(rollup: Rollup) -> Table:
     columns += [Column(d, types[d]) for d in rollup.dimensions]
     columns += [Column(m, Float if m.endswith(("sum", "sumsq")) else BigInteger) for m, _ in ROLLUP_MEASURES]
     return Table(rollup.name, analytic_metadata, *columns)
+
+
+@dataclass(frozen=True, slots=True)
+class DurationHistogram:
+    """Daily counts of interaction durations per bucket over some dimensions, for exact medians.
+
+    With the running counts a rank's bucket is known without reading the facts; only the durations
+    of that bucket are then read and ranked (metrics/repository.py duration_stats_query).
+    """
+
+    name: str
+    dimensions: tuple[str, ...]
+
+
+# The same dimension sets as the feedback rollups, in the interactions' dimensions.
+DURATION_HISTOGRAMS: tuple[DurationHistogram, ...] = (
+    DurationHistogram("duration_hist_day", ()),
+    DurationHistogram("duration_hist_day_channel", ("channel", "category")),
+    DurationHistogram("duration_hist_day_touchpoint", ("touchpoint_id", "stage_id", "channel", "segment")),
+    DurationHistogram("duration_hist_day_team", ("team_id", "agent_id")),
+    DurationHistogram("duration_hist_day_product", ("product_id",)),
+    DurationHistogram("duration_hist_day_customer", ("segment", "region", "is_key_account")),
+)
+
+
+def histogram_select(histogram: DurationHistogram, where: str = "") -> str:
+    """The DuckDB SELECT that builds a histogram's rows (metric, bucket, n per day and dimensions)."""
+    keys = ", ".join(("local_day", *histogram.dimensions))
+    parts = []
+    for metric, bucket in DURATION_BUCKETS.items():
+        condition = f"{bucket} IS NOT NULL" + (f" AND {where}" if where else "")
+        parts.append(
+            f"SELECT {keys}, '{metric}' AS metric, {bucket} AS b, count(*) AS n FROM interaction_facts "
+            f"WHERE {condition} GROUP BY {keys}, {bucket}"
+        )
+    return " UNION ALL ".join(parts)
+
+
+def histogram_table(histogram: DurationHistogram) -> Table:
+    """The SQLAlchemy view of a duration histogram, for the query builder."""
+    if histogram.name in analytic_metadata.tables:
+        return analytic_metadata.tables[histogram.name]
+    types = {n: t for n, _, t in INTERACTION_COLUMNS}
+    columns: list[Column[Any]] = [Column("local_day", Date)]
+    columns += [Column(d, types[d]) for d in histogram.dimensions]
+    columns += [Column("metric", String), Column("b", BigInteger), Column("n", BigInteger)]
+    return Table(histogram.name, analytic_metadata, *columns)

@@ -18,11 +18,15 @@ import pyarrow as pa
 from sqlalchemy import Engine, create_engine, pool
 
 from pulso.analytics.facts import (
+    DURATION_BUCKETS,
+    DURATION_HISTOGRAMS,
     FEEDBACK_COLUMNS,
     INTERACTION_COLUMNS,
     ROLLUP_MEASURES,
     ROLLUPS,
     Rollup,
+    duration_bucket_sql,
+    histogram_select,
 )
 from pulso.config import Settings
 from pulso.kit.errors import Conflict
@@ -110,15 +114,40 @@ class AnalyticStore:
             feedback_cols = ", ".join(f"{n} {t}" for n, t, _ in FEEDBACK_COLUMNS)
             cur.execute(f"CREATE TABLE IF NOT EXISTS feedback_facts ({feedback_cols}, local_day DATE)")
             interaction_cols = ", ".join(f"{n} {t}" for n, t, _ in INTERACTION_COLUMNS)
-            cur.execute(f"CREATE TABLE IF NOT EXISTS interaction_facts ({interaction_cols}, local_day DATE)")
+            buckets = "".join(f", {b} BIGINT" for b in DURATION_BUCKETS.values())
+            cur.execute(f"CREATE TABLE IF NOT EXISTS interaction_facts ({interaction_cols}, local_day DATE{buckets})")
             for rollup in ROLLUPS:
                 cur.execute(f"CREATE TABLE IF NOT EXISTS {rollup.name} AS {self._rollup_select(rollup)} LIMIT 0")
+            self._ensure_duration_histograms()
             self.set_state("schema_version", SCHEMA_VERSION)
+
+    def _ensure_duration_histograms(self) -> None:
+        """Bucket columns and duration histograms; a store made before them gets them from its facts."""
+        cur = self.cursor()
+
+        def exists(sql: str, name: str) -> bool:
+            row = cur.execute(sql, [name]).fetchone()
+            return bool(row and row[0])
+
+        columns = "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'interaction_facts' AND column_name = ?"
+        for metric, bucket in DURATION_BUCKETS.items():
+            if not exists(columns, bucket):
+                cur.execute(f"ALTER TABLE interaction_facts ADD COLUMN {bucket} BIGINT")
+                cur.execute(f"UPDATE interaction_facts SET {bucket} = {duration_bucket_sql(metric)}")
+        tables = "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?"
+        for histogram in DURATION_HISTOGRAMS:
+            if not exists(tables, histogram.name):
+                cur.execute(f"CREATE TABLE {histogram.name} AS {histogram_select(histogram)}")
 
     def drop_all(self) -> None:
         with self.lock:
             cur = self.cursor()
-            for name in ("feedback_facts", "interaction_facts", *(r.name for r in ROLLUPS)):
+            for name in (
+                "feedback_facts",
+                "interaction_facts",
+                *(r.name for r in ROLLUPS),
+                *(h.name for h in DURATION_HISTOGRAMS),
+            ):
                 cur.execute(f"DROP TABLE IF EXISTS {name}")
             cur.execute("DELETE FROM sync_state")
 
@@ -195,9 +224,10 @@ class ChangeSet:
         self.feedback_rows = 0
         self.interaction_rows = 0
         self.deleted = 0
-        # Days whose feedback changed: their rollup rows are recomputed.
+        # Days whose feedback (interactions) changed: their rollup (histogram) rows are recomputed.
         self.cur.execute("CREATE OR REPLACE TEMP TABLE touched_days (local_day DATE)")
-        self._temp.add("touched_days")
+        self.cur.execute("CREATE OR REPLACE TEMP TABLE touched_interaction_days (local_day DATE)")
+        self._temp.update(("touched_days", "touched_interaction_days"))
 
     def stage(self, fact: str, batch: pa.Table) -> None:
         """Append an Arrow batch of changed facts to the staging table of `fact`."""
@@ -235,12 +265,14 @@ class ChangeSet:
             staged = f"staged_{fact}"
             self._touch(fact, f"SELECT DISTINCT f.local_day FROM {table} f SEMI JOIN {staged} s ON f.id = s.id")
             self.cur.execute(f"DELETE FROM {table} WHERE id IN (SELECT id FROM {staged})")
-            names = ", ".join(n for n, _, _ in columns)
-            casts = ", ".join(f"CAST({n} AS {t})" for n, t, _ in columns)
-            self.cur.execute(
-                f"INSERT INTO {table} ({names}, local_day) "
-                f"SELECT {casts}, CAST(timezone('{tz}', CAST({time_column} AS TIMESTAMPTZ)) AS DATE) FROM {staged}"
-            )
+            names = [n for n, _, _ in columns] + ["local_day"]
+            values = [f"CAST({n} AS {t})" for n, t, _ in columns]
+            values.append(f"CAST(timezone('{tz}', CAST({time_column} AS TIMESTAMPTZ)) AS DATE)")
+            if fact == "interactions":
+                # Each duration's histogram bucket, from the value as stored (DOUBLE).
+                names += list(DURATION_BUCKETS.values())
+                values += [duration_bucket_sql(f"CAST({m} AS DOUBLE)") for m in DURATION_BUCKETS]
+            self.cur.execute(f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(values)} FROM {staged}")
             self._touch(fact, f"SELECT DISTINCT local_day FROM {staged_days(staged, time_column, tz)}")
             self.cur.execute(f"DELETE FROM {staged}")
         self._staged.clear()
@@ -261,24 +293,35 @@ class ChangeSet:
         )
 
     def _touch(self, fact: str, days_query: str) -> None:
-        if fact == "feedback":  # only feedback has rollups
-            self.cur.execute(f"INSERT INTO touched_days {days_query}")
+        days = "touched_days" if fact == "feedback" else "touched_interaction_days"
+        self.cur.execute(f"INSERT INTO {days} {days_query}")
 
     def _refresh_rollups(self) -> None:
         cur = self.cur
-        touched = cur.execute("SELECT count(DISTINCT local_day) FROM touched_days").fetchone()
-        if touched is None or touched[0] == 0:
-            return
-        total_days = cur.execute("SELECT count(DISTINCT local_day) FROM feedback_facts").fetchone()
-        full = total_days is not None and touched[0] * 2 >= total_days[0]
-        for rollup in ROLLUPS:
-            if full:
-                cur.execute(f"DELETE FROM {rollup.name}")
-                cur.execute(f"INSERT INTO {rollup.name} {AnalyticStore._rollup_select(rollup)}")
-            else:
-                cur.execute(f"DELETE FROM {rollup.name} WHERE local_day IN (SELECT local_day FROM touched_days)")
-                where = "WHERE local_day IN (SELECT local_day FROM touched_days)"
-                cur.execute(f"INSERT INTO {rollup.name} {AnalyticStore._rollup_select(rollup, where)}")
+        full = self._touched_all("touched_days", "feedback_facts")
+        if full is not None:
+            for rollup in ROLLUPS:
+                if full:
+                    cur.execute(f"DELETE FROM {rollup.name}")
+                    cur.execute(f"INSERT INTO {rollup.name} {AnalyticStore._rollup_select(rollup)}")
+                else:
+                    cur.execute(f"DELETE FROM {rollup.name} WHERE local_day IN (SELECT local_day FROM touched_days)")
+                    where = "WHERE local_day IN (SELECT local_day FROM touched_days)"
+                    cur.execute(f"INSERT INTO {rollup.name} {AnalyticStore._rollup_select(rollup, where)}")
+        full = self._touched_all("touched_interaction_days", "interaction_facts")
+        if full is not None:
+            days = "local_day IN (SELECT local_day FROM touched_interaction_days)"
+            for histogram in DURATION_HISTOGRAMS:
+                cur.execute(f"DELETE FROM {histogram.name}" + ("" if full else f" WHERE {days}"))
+                cur.execute(f"INSERT INTO {histogram.name} {histogram_select(histogram, '' if full else days)}")
+
+    def _touched_all(self, touched: str, facts: str) -> bool | None:
+        """None when no day was touched; else whether the touched days are half the fact days or more."""
+        row = self.cur.execute(f"SELECT count(DISTINCT local_day) FROM {touched}").fetchone()
+        if row is None or row[0] == 0:
+            return None
+        total_days = self.cur.execute(f"SELECT count(DISTINCT local_day) FROM {facts}").fetchone()
+        return total_days is not None and row[0] * 2 >= total_days[0]
 
     def drop_staging(self) -> None:
         for name in self._temp:

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 from statistics import NormalDist
+from typing import Any
 
 from scipy import stats
 
@@ -342,14 +343,21 @@ def median_ci_ranks(n: int, confidence: float = 0.95) -> tuple[int, int]:
 POISSON_TEST = "Poisson rate test (E-test)"
 
 
+def _chi2_ppf(p: float, df: int) -> float:
+    """scipy.stats.chi2.ppf for 0 < p < 1 by its own formula, without the distribution object's checks."""
+    from scipy import special
+
+    return float(2 * special.gammaincinv(df / 2, p))
+
+
 def poisson_interval(count: int, confidence: float = 0.95) -> Estimate:
     """A count with its exact (Garwood 1936) Poisson interval."""
     _check_count("count", count)
     _check_confidence(confidence)
     alpha = 1.0 - confidence
     # Garwood's chi-square form of the exact interval; the lower limit of a zero count is 0.
-    low = 0.0 if count == 0 else float(stats.chi2.ppf(alpha / 2.0, 2 * count)) / 2.0
-    high = float(stats.chi2.ppf(1.0 - alpha / 2.0, 2 * count + 2)) / 2.0
+    low = 0.0 if count == 0 else _chi2_ppf(alpha / 2.0, 2 * count) / 2.0
+    high = _chi2_ppf(1.0 - alpha / 2.0, 2 * count + 2) / 2.0
     return Estimate(float(count), low, high, count, confidence)
 
 
@@ -373,12 +381,11 @@ def e_test(k1: int, n1: float, k2: int, n2: float) -> tuple[float, float]:
     t_obs = float((k1 / n1 - k2 / n2) / np.sqrt(k1 / (n1**2) + k2 / (n2**2)))
     tau = abs(t_obs)
     mu1, mu2 = n1 * lam, n2 * lam
-    poisson = stats.poisson
-    x1_lb, x1_ub = poisson.ppf([1e-10, 1 - 1e-16], mu1)
-    x2_lb, x2_ub = poisson.ppf([1e-10, 1 - 1e-16], mu2)
+    x1_lb, x1_ub = _poisson_ppf(np.array([1e-10, 1 - 1e-16]), mu1)
+    x2_lb, x2_ub = _poisson_ppf(np.array([1e-10, 1 - 1e-16]), mu2)
     x1 = np.arange(x1_lb, x1_ub + 1)
-    prob_x1 = poisson.pmf(x1, mu1)
-    prob_x2 = poisson.pmf(np.arange(x2_lb, x2_ub + 1), mu2)
+    prob_x1 = _poisson_pmf(x1, mu1)
+    prob_x2 = _poisson_pmf(np.arange(x2_lb, x2_ub + 1), mu2)
     size = len(prob_x2)
     below = np.concatenate([[0.0], np.cumsum(prob_x2)])  # below[i]: mass of the first i terms
     above = np.concatenate([np.cumsum(prob_x2[::-1])[::-1], [0.0]])  # above[i]: mass from term i on
@@ -408,6 +415,24 @@ def e_test(k1: int, n1: float, k2: int, n2: float) -> tuple[float, float]:
         t = (lmbd_x1 - lmbd_x2 - 0) / np.sqrt(lmbd_x1 / n1 + lmbd_x2 / n2)
     close = np.where(valid & (np.abs(t) >= tau), prob_x2[index], 0.0).sum(axis=1)
     return t_obs, float(np.sum(prob_x1 * (sure + close)))
+
+
+# scipy.stats.poisson's own formulas (its _pmf and _ppf), called without the per-call argument checks
+# of the distribution object, which cost more than the test itself when a trend has hundreds of points.
+def _poisson_pmf(k: Any, mu: float) -> Any:
+    import numpy as np
+    from scipy import special
+
+    return np.exp(special.xlogy(k, mu) - special.gammaln(k + 1) - mu)
+
+
+def _poisson_ppf(q: Any, mu: float) -> Any:
+    import numpy as np
+    from scipy import special
+
+    vals = np.ceil(special.pdtrik(q, mu))
+    vals1 = np.maximum(vals - 1, 0)
+    return np.where(special.pdtr(vals1, mu) >= q, vals1, vals)
 
 
 def poisson_rate_test(

@@ -32,10 +32,13 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from pulso.analytics.facts import (
+    DURATION_BUCKETS,
+    DURATION_HISTOGRAMS,
     FEEDBACK_DIMENSIONS,
     INTERACTION_DIMENSIONS,
     ROLLUPS,
     feedback_facts,
+    histogram_table,
     interaction_facts,
     operational_feedback,
     operational_interactions,
@@ -124,6 +127,16 @@ def choose_rollup(kpi: str, columns: set[str]) -> FromClause | None:
     if not covering:
         return None
     return rollup_table(min(covering, key=lambda r: len(r.dimensions)))
+
+
+def choose_histogram(kpi: str, columns: set[str]) -> FromClause | None:
+    """The smallest duration histogram holding every needed dimension column, for duration KPIs."""
+    if kpi not in DURATION_COLUMNS:
+        return None
+    covering = [h for h in DURATION_HISTOGRAMS if columns <= set(h.dimensions)]
+    if not covering:
+        return None
+    return histogram_table(min(covering, key=lambda h: len(h.dimensions)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,21 +265,15 @@ def above_by_group_query(source: FactSource, s: Slice, thresholds: dict[Any, flo
 
 # --------------------------------------------------------------------------- order statistics by histogram
 
-# Buckets of a duration (seconds) for the analytic engine: eight per doubling, rising with the value,
-# so the r-th smallest value lies in the bucket whose running count first reaches r.
-BUCKETS_PER_DOUBLING = 8
-
-
-def duration_bucket(value: ColumnElement[Any]) -> ColumnElement[Any]:
-    return cast(func.floor(func.log2(value + 1) * BUCKETS_PER_DOUBLING), BigInteger)
-
 
 def _floor_div(numerator: ColumnElement[Any], denominator: int) -> ColumnElement[Any]:
     # Exact for integers below 2**52: an integer quotient divides exactly, another stays ≥ 1/d away.
     return cast(func.floor(cast(numerator, Double) / denominator), BigInteger)
 
 
-def duration_stats_query(source: FactSource, s: Slice, z: float, *, since: date | None = None) -> AnySelect:
+def duration_stats_query(
+    source: FactSource, s: Slice, z: float, *, since: date | None = None, use_histograms: bool = True
+) -> AnySelect:
     """duration_query's answer in one statement on DuckDB, without sorting every duration.
 
     Per (period, group): n, median, p90 and the CI of the median, at the ranks duration_query uses.
@@ -274,39 +281,52 @@ def duration_stats_query(source: FactSource, s: Slice, z: float, *, since: date 
     median ("prev_n", "prev_median"), the median of both periods pooled ("pooled"), and how many
     durations of each period lie above the pooled median ("above_now", "above_then"), for Mood's test.
 
-    How: a histogram of the durations per cell (the current period, the previous, both pooled) over
-    duration_bucket, whose running counts give the bucket and the place in it of every rank wanted;
-    only the durations of those few buckets are then ranked. A value's bucket rises with the value,
-    so the r-th smallest value is the (r − count below its bucket)-th smallest of its bucket.
+    How: counts of the durations per cell (the current period, the previous, both pooled) and
+    histogram bucket (from a daily duration histogram that holds the slice's dimensions, else from
+    the facts), whose running counts give the bucket and the place in it of every rank wanted; only
+    the durations of those few buckets are then read and ranked. A value's bucket rises with the
+    value, so the r-th smallest value is the (r − count below its bucket)-th smallest of its bucket.
     """
     table = source.facts(s.kpi)
-    value = table.c[DURATION_COLUMNS[s.kpi]]
-    keys: list[ColumnElement[Any]] = []
-    if s.grain:
-        # trunc_date's SQL, as a cacheable expression (the grain is checked, then part of the text).
-        grain: ColumnElement[str] = literal_column(f"'{checked_grain(s.grain)}'")
-        keys.append(cast(func.date_trunc(grain, table.c.local_day), DateTime).label("period"))
-    if s.by:
-        keys.append(table.c[dimension_column(s.kpi, s.by)].label("grp"))
-    names = [str(k.key) for k in keys]
+    column = DURATION_COLUMNS[s.kpi]
+    value, bucket = table.c[column], table.c[DURATION_BUCKETS[column]]
     start = since or s.start
     wide = Slice(s.kpi, start, s.end, s.grain, s.by, s.filters)
-    current = source.in_range(table, s.kpi, s.start, s.end)
+
+    def keys_of(source_table: FromClause) -> list[ColumnElement[Any]]:
+        keys: list[ColumnElement[Any]] = []
+        if s.grain:
+            # trunc_date's SQL, as a cacheable expression (the grain is checked, then part of the text).
+            grain: ColumnElement[str] = literal_column(f"'{checked_grain(s.grain)}'")
+            keys.append(cast(func.date_trunc(grain, source_table.c.local_day), DateTime).label("period"))
+        if s.by:
+            keys.append(source_table.c[dimension_column(s.kpi, s.by)].label("grp"))
+        return keys
+
+    def cell_of(source_table: FromClause) -> ColumnElement[Any]:
+        return case((source.in_range(source_table, s.kpi, s.start, s.end), 0), else_=1).label("cell")
+
+    keys = keys_of(table)
+    names = [str(k.key) for k in keys]
     facts = (
-        select(
-            *keys,
-            case((current, 0), else_=1).label("cell"),
-            value.label("x"),
-            duration_bucket(value).label("b"),
-        )
+        select(*keys, cell_of(table), value.label("x"), bucket.label("b"))
         .select_from(table)
         .where(value.is_not(None), value >= 0, *_where(table, source, wide))
         .cte("f")
-        .prefix_with("MATERIALIZED")
     )
     f = facts.c
-    fkeys = [f[n] for n in names]
-    per_cell = select(*fkeys, f.cell, f.b, func.count().label("c")).group_by(*fkeys, f.cell, f.b).subquery("h01")
+    histogram = choose_histogram(s.kpi, s.columns()) if use_histograms else None
+    if histogram is not None:
+        h_keys, h_cell = keys_of(histogram), cell_of(histogram)
+        per_cell = (
+            select(*h_keys, h_cell, histogram.c.b, func.sum(histogram.c.n).label("c"))
+            .where(histogram.c.metric == column, *_where(histogram, source, wide))
+            .group_by(*h_keys, h_cell, histogram.c.b)
+            .subquery("h01")
+        )
+    else:
+        fkeys = [f[n] for n in names]
+        per_cell = select(*fkeys, f.cell, f.b, func.count().label("c")).group_by(*fkeys, f.cell, f.b).subquery("h01")
     parts: list[AnySelect] = [select(*[per_cell.c[n] for n in names], per_cell.c.cell, per_cell.c.b, per_cell.c.c)]
     if since is not None:
         pooled_keys = [per_cell.c[n] for n in names]
@@ -377,6 +397,7 @@ def duration_stats_query(source: FactSource, s: Slice, z: float, *, since: date 
             func.row_number().over(partition_by=[*[nb[n_] for n_ in names], nb.cell, nb.b], order_by=f.x).label("o"),
         )
         .select_from(facts.join(needed, and_(*same_keys(f, nb), f.b == nb.b, member)))
+        .where(f.b.in_(select(nb.b)))
         .cte("rk")
         .prefix_with("MATERIALIZED")
     )

@@ -461,16 +461,16 @@ def _duration_by_histogram(
     since = _previous(q, s).start
     by_group = bool(s.by) and not s.grain and q.compare == "previous"
     total_slice = replace(s, grain=None, by=None)
-    total_rows = run(
-        ctx.conn, duration_stats_query(ctx.source, total_slice, z, since=since if q.compare != "none" else None)
-    )
+    use = ctx.use_rollups
+    total_since = since if q.compare != "none" else None
+    total_rows = run(ctx.conn, duration_stats_query(ctx.source, total_slice, z, since=total_since, use_histograms=use))
     total_row = total_rows[0] if total_rows else None
     total = point(total_row)
     if q.compare != "none" and total.n and total_row is not None and total_row["prev_n"]:
         total.comparison = _mood_from_stats(total_row, total.value, q, factor)
     if not (s.grain or s.by):
         return total, [point(total_row)]  # the portable query's one row, even over no data
-    rows = run(ctx.conn, duration_stats_query(ctx.source, s, z, since=since if by_group else None))
+    rows = run(ctx.conn, duration_stats_query(ctx.source, s, z, since=since if by_group else None, use_histograms=use))
     points = [
         point(
             row,
