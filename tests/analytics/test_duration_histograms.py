@@ -1,4 +1,5 @@
-"""Duration histograms follow the facts: inserts, corrections, deletions, and a store made before them."""
+"""Duration histograms and interaction rollups follow the facts: inserts, corrections, deletions, and a
+store made before them."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from pulso.analytics import service as analytics
-from pulso.analytics.facts import DURATION_HISTOGRAMS
+from pulso.analytics.facts import DURATION_HISTOGRAMS, INTERACTION_ROLLUPS
 from pulso.runtime import Runtime
 from tests.factories import make_agent, make_interaction, make_org, make_team
 
@@ -35,6 +36,16 @@ def _assert_histograms_match_facts(runtime: Runtime) -> None:
     assert expected  # the test counts something
     for histogram in DURATION_HISTOGRAMS:
         assert _duck(runtime, FROM_HISTOGRAM.format(table=histogram.name)) == expected, histogram.name
+    facts = _duck(
+        runtime,
+        "SELECT local_day, count(*), count(contacts_to_resolve), count(*) FILTER (WHERE contacts_to_resolve = 1) "
+        "FROM interaction_facts GROUP BY ALL ORDER BY ALL",
+    )
+    for rollup in INTERACTION_ROLLUPS:
+        rolled = (
+            f"SELECT local_day, sum(n_rows), sum(n_fcr), sum(fcr_first) FROM {rollup.name} GROUP BY ALL ORDER BY ALL"
+        )
+        assert _duck(runtime, rolled) == facts, rollup.name
 
 
 def test_histograms_follow_inserts_corrections_and_deletions(runtime: Runtime, session: Session) -> None:
@@ -48,21 +59,23 @@ def test_histograms_follow_inserts_corrections_and_deletions(runtime: Runtime, s
                 opened_at=opened + timedelta(days=i % 3),
                 first_response_at=opened + timedelta(days=i % 3, seconds=seconds),
                 resolved_at=None if i % 4 == 0 else opened + timedelta(days=i % 3, hours=i),
+                contacts_to_resolve=None if i % 4 == 0 else 1 + i % 2,
                 agent_id=agent.id,
                 team_id=agent.team_id,
             )
             for i, seconds in enumerate([0, 1, 30, 30, 59, 600, 3600, 86_400, 7, 2])
         ]
     analytics.sync(runtime)
-    # A duration's bucket: eight per doubling of (seconds + 1); 0 s is bucket 0, 1 s bucket 8.
+    # A duration's bucket: 32 per doubling of (seconds + 1); 0 s is bucket 0, one day log2(86401) * 32.
     assert _duck(runtime, "SELECT min(first_response_bucket), max(first_response_bucket) FROM interaction_facts") == [
-        (0, 131)
+        (0, 524)
     ]
     _assert_histograms_match_facts(runtime)
 
     with session.begin():
         rows[5].first_response_at = rows[5].opened_at + timedelta(hours=5)  # a corrected time
         rows[6].first_response_at = None
+        rows[7].contacts_to_resolve = 1
     analytics.sync(runtime)
     _assert_histograms_match_facts(runtime)
     assert _duck(runtime, "SELECT sum(n) FROM duration_hist_day WHERE metric = 'first_response_seconds'") == [(9,)]
@@ -84,10 +97,16 @@ def test_a_store_made_before_the_histograms_gets_them_from_its_facts(runtime: Ru
     expected = _expected(runtime)
     store = runtime.analytics
     cur = store.cursor()
-    for histogram in DURATION_HISTOGRAMS:
-        cur.execute(f"DROP TABLE {histogram.name}")
+    for table in (*DURATION_HISTOGRAMS, *INTERACTION_ROLLUPS):
+        cur.execute(f"DROP TABLE {table.name}")
     for column in ("first_response_bucket", "resolution_bucket"):
         cur.execute(f"ALTER TABLE interaction_facts DROP COLUMN {column}")
+    store.ensure_schema()
+    assert _expected(runtime) == expected
+    _assert_histograms_match_facts(runtime)
+    # Another bucket width recorded (an older version of Pulso): buckets and histograms are made again.
+    store.set_state("duration_buckets", "8")
+    cur.execute("UPDATE interaction_facts SET first_response_bucket = 0")
     store.ensure_schema()
     assert _expected(runtime) == expected
     _assert_histograms_match_facts(runtime)

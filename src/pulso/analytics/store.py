@@ -18,15 +18,18 @@ import pyarrow as pa
 from sqlalchemy import Engine, create_engine, pool
 
 from pulso.analytics.facts import (
+    BUCKETS_PER_DOUBLING,
     DURATION_BUCKETS,
     DURATION_HISTOGRAMS,
     FEEDBACK_COLUMNS,
     INTERACTION_COLUMNS,
+    INTERACTION_ROLLUPS,
     ROLLUP_MEASURES,
     ROLLUPS,
     Rollup,
     duration_bucket_sql,
     histogram_select,
+    interaction_rollup_select,
 )
 from pulso.config import Settings
 from pulso.kit.errors import Conflict
@@ -122,22 +125,32 @@ class AnalyticStore:
             self.set_state("schema_version", SCHEMA_VERSION)
 
     def _ensure_duration_histograms(self) -> None:
-        """Bucket columns and duration histograms; a store made before them gets them from its facts."""
+        """Bucket columns and duration histograms, made from the facts for a store made before them
+        or with another bucket width (the width is kept in sync_state)."""
         cur = self.cursor()
 
         def exists(sql: str, name: str) -> bool:
             row = cur.execute(sql, [name]).fetchone()
             return bool(row and row[0])
 
+        width = str(BUCKETS_PER_DOUBLING)
+        rebucket = self.state("duration_buckets") != width
         columns = "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'interaction_facts' AND column_name = ?"
-        for metric, bucket in DURATION_BUCKETS.items():
+        for bucket in DURATION_BUCKETS.values():
             if not exists(columns, bucket):
                 cur.execute(f"ALTER TABLE interaction_facts ADD COLUMN {bucket} BIGINT")
-                cur.execute(f"UPDATE interaction_facts SET {bucket} = {duration_bucket_sql(metric)}")
+                rebucket = True
+        if rebucket:
+            sets = ", ".join(f"{b} = {duration_bucket_sql(m)}" for m, b in DURATION_BUCKETS.items())
+            cur.execute(f"UPDATE interaction_facts SET {sets}")
         tables = "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?"
         for histogram in DURATION_HISTOGRAMS:
-            if not exists(tables, histogram.name):
-                cur.execute(f"CREATE TABLE {histogram.name} AS {histogram_select(histogram)}")
+            if rebucket or not exists(tables, histogram.name):
+                cur.execute(f"CREATE OR REPLACE TABLE {histogram.name} AS {histogram_select(histogram)}")
+        self.set_state("duration_buckets", width)
+        for rollup in INTERACTION_ROLLUPS:
+            if not exists(tables, rollup.name):
+                cur.execute(f"CREATE TABLE {rollup.name} AS {interaction_rollup_select(rollup)}")
 
     def drop_all(self) -> None:
         with self.lock:
@@ -147,6 +160,7 @@ class AnalyticStore:
                 "interaction_facts",
                 *(r.name for r in ROLLUPS),
                 *(h.name for h in DURATION_HISTOGRAMS),
+                *(r.name for r in INTERACTION_ROLLUPS),
             ):
                 cur.execute(f"DROP TABLE IF EXISTS {name}")
             cur.execute("DELETE FROM sync_state")
@@ -314,6 +328,9 @@ class ChangeSet:
             for histogram in DURATION_HISTOGRAMS:
                 cur.execute(f"DELETE FROM {histogram.name}" + ("" if full else f" WHERE {days}"))
                 cur.execute(f"INSERT INTO {histogram.name} {histogram_select(histogram, '' if full else days)}")
+            for rollup in INTERACTION_ROLLUPS:
+                cur.execute(f"DELETE FROM {rollup.name}" + ("" if full else f" WHERE {days}"))
+                cur.execute(f"INSERT INTO {rollup.name} {interaction_rollup_select(rollup, '' if full else days)}")
 
     def _touched_all(self, touched: str, facts: str) -> bool | None:
         """None when no day was touched; else whether the touched days are half the fact days or more."""

@@ -36,10 +36,12 @@ from pulso.analytics.facts import (
     DURATION_HISTOGRAMS,
     FEEDBACK_DIMENSIONS,
     INTERACTION_DIMENSIONS,
+    INTERACTION_ROLLUPS,
     ROLLUPS,
     feedback_facts,
     histogram_table,
     interaction_facts,
+    interaction_rollup_table,
     operational_feedback,
     operational_interactions,
     rollup_table,
@@ -72,10 +74,10 @@ ADDITIVE_MEASURES: dict[str, tuple[Measure, ...]] = {
     ),
     "volume": (("n", lambda c: func.count(), "n_rows"),),
     "fcr": (
-        ("n", lambda c: func.count(c.contacts_to_resolve), None),
-        ("successes", lambda c: _count_if(c.contacts_to_resolve == 1), None),
+        ("n", lambda c: func.count(c.contacts_to_resolve), "n_fcr"),
+        ("successes", lambda c: _count_if(c.contacts_to_resolve == 1), "fcr_first"),
     ),
-    "contacts": (("n", lambda c: func.count(), None),),
+    "contacts": (("n", lambda c: func.count(), "n_rows"),),
 }
 INTERACTION_KPIS = {"fcr", "contacts", "first_response_time", "resolution_time"}
 DURATION_COLUMNS = {"first_response_time": "first_response_seconds", "resolution_time": "resolution_seconds"}
@@ -120,13 +122,16 @@ def dimension_column(kpi: str, dimension: str) -> str:
 
 
 def choose_rollup(kpi: str, columns: set[str]) -> FromClause | None:
-    """The smallest rollup holding every needed dimension column, for additive feedback KPIs."""
-    if kpi in INTERACTION_KPIS:
+    """The smallest rollup holding every needed dimension column, for additive KPIs."""
+    if kpi in DURATION_COLUMNS:
         return None
-    covering = [r for r in ROLLUPS if columns <= set(r.dimensions)]
+    rollups, table = (
+        (INTERACTION_ROLLUPS, interaction_rollup_table) if kpi in INTERACTION_KPIS else (ROLLUPS, rollup_table)
+    )
+    covering = [r for r in rollups if columns <= set(r.dimensions)]
     if not covering:
         return None
-    return rollup_table(min(covering, key=lambda r: len(r.dimensions)))
+    return table(min(covering, key=lambda r: len(r.dimensions)))
 
 
 def choose_histogram(kpi: str, columns: set[str]) -> FromClause | None:
@@ -397,7 +402,6 @@ def duration_stats_query(
             func.row_number().over(partition_by=[*[nb[n_] for n_ in names], nb.cell, nb.b], order_by=f.x).label("o"),
         )
         .select_from(facts.join(needed, and_(*same_keys(f, nb), f.b == nb.b, member)))
-        .where(f.b.in_(select(nb.b)))
         .cte("rk")
         .prefix_with("MATERIALIZED")
     )
