@@ -46,6 +46,7 @@ def test_plan_varies_every_axis() -> None:
         for axis, value in load.axes().items():
             seen.setdefault(axis, set()).add(value)
     assert seen["kind"] == {"full", "fragment"}
+    assert seen["filters"] == {"0", "1", "2"}
     assert seen["period"] == {*logic.PERIODS, "custom"}
     assert {d for f in seen["filter"] for d in f.split("+")} == {*logic.FILTER_DIMENSIONS, "none"}
     assert seen["trend"] == seen["table"] == set(logic.CARD_KPIS)

@@ -77,6 +77,7 @@ class Load:
         return {
             "kind": "fragment" if self.fragment else "full",
             "period": self.period,
+            "filters": str(len(self.filters)),
             "filter": "+".join(d for d, _ in self.filters) or "none",
             "trend": self.trend,
             "table": self.table,

@@ -526,6 +526,16 @@ class OverviewRun:
                 axis: {value: s.as_dict() for value, s in per.items()}
                 for axis, per in overview.by_axis(plan_loads, times).items()
             },
+            "loads": [
+                {
+                    **t.load.axes(),
+                    "ms": round(t.server_seconds * 1000, 1),
+                    "cpu_ms": round(t.cpu_seconds * 1000, 1),
+                    "kpis": t.kpis,
+                    "duckdb_ms": round(t.duckdb_seconds * 1000, 1),
+                }
+                for t in self.loads
+            ],
             "slowest": [
                 {"ms": round(t.server_seconds * 1000, 1), **t.load.axes(), "params": t.load.params()}
                 for t in sorted(self.loads, key=lambda t: -t.server_seconds)[:5]
