@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from pulso.metrics.logic import preset_range
+
 # The overview's date presets (src/pulso/metrics/pages.py); every one ends today in the organisation's zone.
 PERIODS: tuple[str, ...] = ("7d", "30d", "90d", "this_month", "last_month", "12m")
 DEFAULT_PERIOD = "90d"
@@ -95,24 +97,6 @@ class Load:
         if self.grain:
             out["grain"] = self.grain
         return out
-
-
-def preset_range(period: str, today: date) -> tuple[date, date]:
-    """The days of a preset, as the page counts them."""
-    if period == "7d":
-        return today - timedelta(days=6), today
-    if period == "30d":
-        return today - timedelta(days=29), today
-    if period == "this_month":
-        return today.replace(day=1), today
-    if period == "last_month":
-        last = today.replace(day=1) - timedelta(days=1)
-        return last.replace(day=1), last
-    if period == "12m":
-        return today - timedelta(days=364), today
-    if period == "90d":
-        return today - timedelta(days=89), today
-    raise ValueError(f"unknown period {period!r}")
 
 
 def plan(choices: Choices, *, loads: int, seed: int, fragment_share: float = 0.5) -> list[Load]:

@@ -1,9 +1,10 @@
-"""Pure statistics behind Pulso's KPIs: point estimates, intervals and two-group comparisons."""
+"""Pure statistics behind Pulso's KPIs: point estimates, intervals and two-group comparisons; the period presets."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date, timedelta
 from functools import lru_cache
 from statistics import NormalDist
 from typing import Any
@@ -492,3 +493,21 @@ def mood_median_test(above_a: int, n_a: int, above_b: int, n_b: int, alpha: floa
         significant=float(p_value) < alpha,
         method=MOOD,
     )
+
+
+def preset_range(period: str, today: date) -> tuple[date, date]:
+    """The days of a dashboard's period preset; every range ends today (the organisation's)."""
+    if period == "7d":
+        return today - timedelta(days=6), today
+    if period == "30d":
+        return today - timedelta(days=29), today
+    if period == "this_month":
+        return today.replace(day=1), today
+    if period == "last_month":
+        last = today.replace(day=1) - timedelta(days=1)
+        return last.replace(day=1), last
+    if period == "12m":
+        return today - timedelta(days=364), today
+    if period == "90d":
+        return today - timedelta(days=89), today
+    raise ValueError(f"unknown period {period!r}")

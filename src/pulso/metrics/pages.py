@@ -29,6 +29,7 @@ from pulso.interactions.models import Interaction
 from pulso.kit.db import utcnow
 from pulso.kit.errors import ValidationFailed
 from pulso.metrics import service
+from pulso.metrics.logic import preset_range
 from pulso.metrics.repository import INTERACTION_KPIS
 from pulso.metrics.schemas import KpiPoint, KpiResult
 from pulso.web import i18n
@@ -150,22 +151,6 @@ class View:
         return out
 
 
-def preset_range(period: str, today: date) -> tuple[date, date]:
-    """The dates of a preset; every range ends today (the organisation's), like the KPI API's default."""
-    if period == "7d":
-        return today - timedelta(days=6), today
-    if period == "30d":
-        return today - timedelta(days=29), today
-    if period == "this_month":
-        return today.replace(day=1), today
-    if period == "last_month":
-        last = today.replace(day=1) - timedelta(days=1)
-        return last.replace(day=1), last
-    if period == "12m":
-        return today - timedelta(days=364), today
-    return today - timedelta(days=89), today
-
-
 def auto_grain(days: int) -> str:
     """Some 7 to 60 points on the trend."""
     if days <= 45:
@@ -193,7 +178,7 @@ def parse_view(params: Mapping[str, Any], today: date, gettext: Callable[[str], 
         bad(gettext("Period: “%(value)s” is not one of the offered periods."), value=period)
         period = DEFAULT_PERIOD
     view.period = period
-    view.start, view.end = preset_range(period, today)
+    view.start, view.end = preset_range(DEFAULT_PERIOD if period == "custom" else period, today)
     if period == "custom":
         dates: dict[str, date] = {}
         for name, label, default in (("from", N_("From"), today - timedelta(days=89)), ("to", N_("To"), today)):
