@@ -149,3 +149,37 @@ def test_unknown_page_is_a_page(client: TestClient, world: World) -> None:
     assert "no hay ninguna página en esta dirección" in response.text
     assert "Not Found" not in response.text
     assert client.get("/api/v1/no-such").json()["error"] == "http_error"
+
+
+def test_a_write_is_committed_before_its_response_leaves(
+    app: object, world: World, session: object, runtime: object
+) -> None:
+    """The page a redirect leads to must see the write: the commit precedes the response (not after it)."""
+    from sqlalchemy import select
+    from starlette.types import Message, Receive, Scope, Send
+
+    from pulso.accounts.models import User
+    from pulso.runtime import Runtime
+
+    assert isinstance(runtime, Runtime)
+    seen: list[str] = []
+
+    class PeekAtResponseStart:
+        def __init__(self, inner: object) -> None:
+            self.inner = inner
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            async def peek(message: Message) -> None:
+                if message["type"] == "http.response.start" and scope.get("path") == "/language":
+                    with runtime.sessions() as s:
+                        locale = s.scalar(select(User.locale).where(User.id == world.user_ids[Role.AGENT]))
+                        seen.append(str(locale))
+                await send(message)
+
+            await self.inner(scope, receive, peek)  # type: ignore[operator]
+
+    with TestClient(PeekAtResponseStart(app), follow_redirects=False) as c:  # type: ignore[arg-type]
+        sign_in(c, world.emails[Role.AGENT])
+        response = post_form(c, "/language", {"locale": "en", "next": "/account"})
+        assert response.status_code == 303  # type: ignore[attr-defined]
+    assert seen == ["en"]

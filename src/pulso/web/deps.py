@@ -35,7 +35,9 @@ def db_session(request: Request, runtime: Annotated[Runtime, Depends(get_runtime
         yield session
 
 
-DbSession = Annotated[Session, Depends(db_session)]
+# scope="function": the commit happens before the response leaves, so the page a redirect leads to (or
+# a client's next call) always sees what this request wrote.
+DbSession = Annotated[Session, Depends(db_session, scope="function")]
 
 
 def current_principal(request: Request, runtime: Annotated[Runtime, Depends(get_runtime)]) -> Principal:
