@@ -618,23 +618,7 @@ def compute_on(
 
 def compute(runtime: Runtime, q: KpiQuery, *, engine: Engine = "auto") -> KpiResult:
     """Compute a KPI: on the analytic store (synced first), or on the operational store."""
-    from pulso.analytics import service as analytics
-    from pulso.analytics.store import AnalyticStoreBusy
-
-    with runtime.sessions() as session, session.begin():
-        timezone = accounts.organization_timezone(session, default=runtime.settings.timezone)
-        if engine in ("auto", "analytic"):
-            try:
-                store = runtime.analytics
-                analytics.sync_store(session, store)
-            except AnalyticStoreBusy:
-                if engine == "analytic":
-                    raise
-                log.warning("analytic store busy; computing %s on the operational store", q.kpi)
-            else:
-                with store.engine.connect() as conn:
-                    return compute_on(conn, FactSource("analytic", timezone), session, q)
-        return compute_on(session.connection(), FactSource("operational", timezone), session, q)
+    return compute_many(runtime, [q], engine=engine)[0]
 
 
 def scope_filters(principal: Principal) -> dict[str, list[str]]:
@@ -675,7 +659,8 @@ def compute_many(runtime: Runtime, queries: Sequence[KpiQuery], *, engine: Engin
             except AnalyticStoreBusy:
                 if engine == "analytic":
                     raise
-                log.warning("analytic store busy; computing %d KPIs on the operational store", len(queries))
+                names = ", ".join(q.kpi for q in queries)
+                log.warning("analytic store busy; computing %s on the operational store", names)
             else:
                 with store.engine.connect() as conn:
                     return [compute_on(conn, FactSource("analytic", timezone), session, q) for q in queries]
