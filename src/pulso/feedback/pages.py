@@ -26,6 +26,7 @@ from pulso.feedback.models import Feedback
 from pulso.feedback.repository import NPS_GROUPS, FeedbackFilters, FeedbackLabels
 from pulso.interactions.enums import Channel
 from pulso.kit.db import READ_ONLY
+from pulso.kit.export import spreadsheet_safe
 from pulso.kit.pagination import Page, PageParams
 from pulso.web.deps import CurrentUser, DbSession, PageUser, get_runtime, page_router
 from pulso.web.i18n import N_
@@ -392,13 +393,8 @@ def csv_row(row: Feedback, labels: FeedbackLabels, zone: ZoneInfo) -> list[Any]:
         label(labels.customers, row.customer_id, 0),
         row.interaction_id or "",
         *("" if v is None else v for v in (row.nps, row.csat, row.ces, row.rating)),
-        _csv_safe(row.comment or ""),
+        spreadsheet_safe(row.comment or ""),
     ]
-
-
-def _csv_safe(text: str) -> str:
-    """A comment that starts like a formula is prefixed, so a spreadsheet shows it instead of running it."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @router.get("/feedback/{feedback_id}")

@@ -28,6 +28,7 @@ from pulso.interactions.enums import Channel
 from pulso.interactions.models import Interaction
 from pulso.kit.db import utcnow
 from pulso.kit.errors import ValidationFailed
+from pulso.kit.export import spreadsheet_safe
 from pulso.metrics import service
 from pulso.metrics.logic import preset_range
 from pulso.metrics.repository import INTERACTION_KPIS
@@ -874,8 +875,7 @@ def _cell(value: Any) -> Any:
         return repr(round(value, 6))
     if isinstance(value, int | date):
         return str(value)
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return spreadsheet_safe(str(value))
 
 
 def _csv(name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
