@@ -1,0 +1,1 @@
+"""The offline text-analysis library: nothing here touches a database, a request or the network."""
