@@ -1,0 +1,1 @@
+"""Data files shipped with the text-analysis library (taxonomies, word lists, models)."""
