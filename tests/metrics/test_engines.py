@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -126,3 +127,18 @@ def test_engines_agree(runtime: Runtime, session: Session, query: metrics.KpiQue
             rolled = metrics.compute_on(conn, FactSource("analytic", TZ), session, query, use_rollups=True)
     assert operational.total.n > 0
     assert _normalised(operational) == _normalised(raw) == _normalised(rolled)
+
+
+@pytest.mark.parametrize("kpi", ["volume", "nps", "resolution_time"])
+def test_compare_rows_off_compares_only_the_total(runtime: Runtime, session: Session, kpi: str) -> None:
+    with session.begin():
+        _populate(session)
+    analytics.sync(runtime)
+    query = metrics.KpiQuery(kpi, date(2026, 2, 1), date(2026, 4, 30), grain="week")
+    both = metrics.compute(runtime, query)
+    total_only = metrics.compute(runtime, replace(query, compare_rows=False))
+    assert total_only.total.comparison == both.total.comparison is not None
+    assert all(p.comparison is None for p in total_only.rows)
+    assert [(p.period, p.n, p.value) for p in total_only.rows] == [(p.period, p.n, p.value) for p in both.rows]
+    if kpi != "resolution_time":  # a duration trend compares no buckets anyway
+        assert any(p.comparison is not None for p in both.rows)

@@ -429,7 +429,8 @@ def plan(
     trend = table = None
     if "trend" in parts:
         trend = len(queries)
-        queries.append(_query(view, view.trend, scope, grain=view.grain))
+        # The chart and its table show no change between buckets: only the total (a card) is compared.
+        queries.append(_query(view, view.trend, scope, grain=view.grain, compare_rows=False))
         cards[view.trend] = trend
     if "table" in parts:
         table = len(queries)

@@ -128,6 +128,8 @@ class KpiQuery:
     sort: Literal["key", "value", "-value", "n"] = "key"
     limit: int | None = None
     only_min_n: bool = False
+    # False: only the total is compared (a trend whose points show no change skips a test per bucket).
+    compare_rows: bool = True
 
     def validate(self) -> None:
         if self.kpi not in KPIS:
@@ -370,7 +372,7 @@ def _additive(ctx: _Context, q: KpiQuery, s: Slice) -> tuple[KpiPoint, list[KpiP
         days = _bucket_days(period, s.grain, q.start, q.end) if s.grain else length
         reference: Mapping[str, Any] | None = None
         against, ref_days = "", length
-        if s.grain and q.compare != "none" and group in last_in_group:
+        if s.grain and q.compare != "none" and q.compare_rows and group in last_in_group:
             reference, ref_days = last_in_group[group]
             against = "previous_bucket"
         elif not s.grain and s.by and q.compare == "previous":
