@@ -87,10 +87,14 @@ class TopicModel:
         max_topics: int = 3,
         max_weight: float = 0.5,
         keyword_boost: float = 0.08,
+        near_copy: float = 0.85,
+        linear_weight: float = 0.3,
+        min_corrections: int = 20,
         _seed_vectors: Vectors | None = None,
         _corrections: tuple[Vectors, npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bytes_]]
         | None = None,
         _bias: npt.NDArray[np.float32] | None = None,
+        _linear: tuple[Vectors, npt.NDArray[np.float32], npt.NDArray[np.int32]] | None = None,
     ) -> None:
         self.taxonomy = taxonomy
         self._embedder = embedder
@@ -99,6 +103,9 @@ class TopicModel:
         self.max_topics = max_topics
         self.max_weight = max_weight
         self.keyword_boost = keyword_boost
+        self.near_copy = near_copy
+        self.linear_weight = linear_weight
+        self.min_corrections = min_corrections
         self.leaves: tuple[Topic, ...] = taxonomy.leaves()
         self.keys: tuple[str, ...] = tuple(t.key for t in self.leaves)
         self._index = {key: i for i, key in enumerate(self.keys)}
@@ -119,6 +126,9 @@ class TopicModel:
             )
         self._corrections = _corrections
         self._bias = np.zeros(k, np.float32) if _bias is None else np.asarray(_bias, np.float32)
+        if _linear is None:
+            _linear = (np.zeros((0, DIMENSIONS), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int32))
+        self._linear = _linear
         self._build_prototypes()
         self._build_vocabulary()
         self.version = self._digest()
@@ -149,23 +159,19 @@ class TopicModel:
     def _build_prototypes(self) -> None:
         corr_vectors, corr_pos, corr_neg, _ = self._corrections
         k = len(self.leaves)
+        # Seed examples are grouped by topic already (built in leaf order).
+        self._example_vectors = self._seed_vectors
+        self._example_starts = np.searchsorted(self._seed_topic, np.arange(k)).astype(np.intp)
         pos_rows, pos_topic = np.nonzero(corr_pos)
-        vectors = np.concatenate([self._seed_vectors, corr_vectors[pos_rows]])
-        topic = np.concatenate([self._seed_topic, pos_topic.astype(np.int32)])
-        order = np.argsort(topic, kind="stable")
-        self._example_vectors = np.ascontiguousarray(vectors[order])
-        self._example_topic = topic[order]
-        self._example_starts = np.searchsorted(self._example_topic, np.arange(k)).astype(np.intp)
         sums = np.zeros((k, DIMENSIONS), np.float64)
-        np.add.at(sums, self._example_topic, self._example_vectors)
+        np.add.at(sums, self._seed_topic, self._seed_vectors)
+        # Corrected comments pull their topics' centroids toward them, one example's weight each.
+        np.add.at(sums, pos_topic, corr_vectors[pos_rows])
         norms = np.linalg.norm(sums, axis=1, keepdims=True)
         self._centroids = (sums / np.maximum(norms, 1e-12)).astype(np.float32)
+        self._positives = _Groups(corr_vectors[pos_rows], pos_topic, k)
         neg_rows, neg_topic = np.nonzero(corr_neg)
-        order = np.argsort(neg_topic, kind="stable")
-        self._neg_vectors = np.ascontiguousarray(corr_vectors[neg_rows][order], dtype=np.float32)
-        self._neg_topic = neg_topic[order].astype(np.int32)
-        self._neg_present = np.isin(np.arange(k), self._neg_topic)
-        self._neg_starts = np.searchsorted(self._neg_topic, np.arange(k)).astype(np.intp)
+        self._negatives = _Groups(corr_vectors[neg_rows], neg_topic, k)
 
     def _build_vocabulary(self) -> None:
         """Stem → topics indexes: keywords (for the score boost) and all topic words (for highlighting)."""
@@ -208,7 +214,7 @@ class TopicModel:
     def _digest(self) -> str:
         h = hashlib.sha256()
         h.update(json.dumps(self._meta(), sort_keys=True, ensure_ascii=False).encode("utf-8"))
-        for array in (self._seed_vectors, *self._corrections, self._bias):
+        for array in (self._seed_vectors, *self._corrections, self._bias, *self._linear):
             h.update(np.ascontiguousarray(array).tobytes())
         return f"{self.taxonomy.version}:{h.hexdigest()[:12]}"
 
@@ -223,6 +229,9 @@ class TopicModel:
                 "max_topics": self.max_topics,
                 "max_weight": self.max_weight,
                 "keyword_boost": self.keyword_boost,
+                "near_copy": self.near_copy,
+                "linear_weight": self.linear_weight,
+                "min_corrections": self.min_corrections,
             },
         }
 
@@ -233,9 +242,13 @@ class TopicModel:
             "max_topics": self.max_topics,
             "max_weight": self.max_weight,
             "keyword_boost": self.keyword_boost,
+            "near_copy": self.near_copy,
+            "linear_weight": self.linear_weight,
+            "min_corrections": self.min_corrections,
             "_seed_vectors": self._seed_vectors,
             "_corrections": self._corrections,
             "_bias": self._bias,
+            "_linear": self._linear,
         }
         params.update(changes)
         return TopicModel(self.taxonomy, self._embedder, **params)
@@ -248,6 +261,8 @@ class TopicModel:
         max_topics: int | None = None,
         max_weight: float | None = None,
         keyword_boost: float | None = None,
+        near_copy: float | None = None,
+        linear_weight: float | None = None,
     ) -> TopicModel:
         """The same model with other decision parameters (no re-embedding)."""
         changes = {
@@ -258,6 +273,8 @@ class TopicModel:
                 ("max_topics", max_topics),
                 ("max_weight", max_weight),
                 ("keyword_boost", keyword_boost),
+                ("near_copy", near_copy),
+                ("linear_weight", linear_weight),
             )
             if value is not None
         }
@@ -296,9 +313,16 @@ class TopicModel:
         return counts
 
     def similarities(self, vectors: Vectors) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-        """(n, k) best-example and centroid cosine similarities of each vector to each topic."""
+        """(n, k) best-example and centroid cosine similarities of each vector to each topic.
+
+        A corrected comment counts as an example only for near-copies of itself (similarity >= near_copy): as a
+        general example one noisy correction misleads more comments than it helps (measured); its pull on the
+        centroid and the linear layer carry what it teaches.
+        """
         example_sims = vectors @ self._example_vectors.T
         best = np.maximum.reduceat(example_sims, self._example_starts, axis=1)
+        learned = self._positives.best(vectors)
+        best = np.where(learned >= self.near_copy, np.maximum(best, learned), best)
         centroid = vectors @ self._centroids.T
         return best.astype(np.float32), centroid.astype(np.float32)
 
@@ -322,14 +346,16 @@ class TopicModel:
         scores = self.max_weight * best + (1.0 - self.max_weight) * centroid + self._bias
         keywords = self.keyword_matches(texts, languages)
         scores += self.keyword_boost * keywords
-        if len(self._neg_vectors):
-            neg_sims = vectors @ self._neg_vectors.T
-            # A sentinel column keeps reduceat's start indexes in range for trailing topics without any.
-            neg_sims = np.concatenate([neg_sims, np.full((len(neg_sims), 1), -1.0, np.float32)], axis=1)
-            neg_best = np.maximum.reduceat(neg_sims, self._neg_starts, axis=1)
-            # reduceat gives a neighbour's column to topics without counter-examples; mask them out.
-            neg_best = np.where(self._neg_present, neg_best, -1.0)
-            penalty = np.maximum(0.0, neg_best - best)
+        weights, intercepts, classes = self._linear
+        if len(classes):
+            logits = vectors @ weights.T + intercepts
+            logits -= logits.max(axis=1, keepdims=True)
+            probabilities = np.exp(logits)
+            probabilities /= probabilities.sum(axis=1, keepdims=True)
+            topic_columns = classes >= 0
+            scores[:, classes[topic_columns]] += self.linear_weight * probabilities[:, topic_columns]
+        if self._negatives.size:
+            penalty = np.maximum(0.0, self._negatives.best(vectors) - best)
             scores -= penalty
             # A counter-example closer than any example also overrules the comment's keywords.
             keywords = np.where(penalty > 0, 0, keywords).astype(np.int32)
@@ -573,7 +599,27 @@ class TopicModel:
             np.concatenate([old_neg, negatives])[keep],
             all_hashes[keep],
         )
-        return self._replace(_corrections=corrections)
+        return self._replace(_corrections=corrections, _linear=self._fit_linear(corrections))
+
+    def _fit_linear(
+        self, corrections: tuple[Vectors, npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bytes_]]
+    ) -> tuple[Vectors, npt.NDArray[np.float32], npt.NDArray[np.int32]] | None:
+        """A softmax layer over topics (and "other") on the corrections plus the seed examples; None if too few."""
+        vectors, positives, _, _ = corrections
+        if len(vectors) < self.min_corrections:
+            return None
+        from sklearn.linear_model import LogisticRegression
+
+        rows, topics = np.nonzero(positives)
+        other = np.nonzero(~positives.any(axis=1))[0]
+        x = np.concatenate([self._seed_vectors, vectors[rows], vectors[other]])
+        y = np.concatenate([self._seed_topic, topics.astype(np.int32), np.full(len(other), -1, np.int32)])
+        fitted = LogisticRegression(C=1.0, max_iter=300).fit(x, y)
+        return (
+            fitted.coef_.astype(np.float32),
+            fitted.intercept_.astype(np.float32),
+            fitted.classes_.astype(np.int32),
+        )
 
     @property
     def corrections(self) -> int:
@@ -590,6 +636,9 @@ class TopicModel:
             max_topics=self.max_topics,
             max_weight=self.max_weight,
             keyword_boost=self.keyword_boost,
+            near_copy=self.near_copy,
+            linear_weight=self.linear_weight,
+            min_corrections=self.min_corrections,
         )
         vectors, pos, neg, hashes = self._corrections
         columns = [(new._index[key], i) for i, key in enumerate(self.keys) if key in new._index]
@@ -598,7 +647,8 @@ class TopicModel:
         for new_col, old_col in columns:
             new_pos[:, new_col] = pos[:, old_col]
             new_neg[:, new_col] = neg[:, old_col]
-        return new._replace(_corrections=(vectors, new_pos, new_neg, hashes))
+        corrections = (vectors, new_pos, new_neg, hashes)
+        return new._replace(_corrections=corrections, _linear=new._fit_linear(corrections))
 
     # -- serialisation -----------------------------------------------------------------------------------------
 
@@ -616,6 +666,9 @@ class TopicModel:
             correction_negative=neg,
             correction_hashes=hashes,
             bias=self._bias,
+            linear_weights=self._linear[0],
+            linear_intercepts=self._linear[1],
+            linear_classes=self._linear[2],
         )
         return buffer.getvalue()
 
@@ -639,6 +692,9 @@ class TopicModel:
             max_topics=int(params["max_topics"]),
             max_weight=float(params["max_weight"]),
             keyword_boost=float(params["keyword_boost"]),
+            near_copy=float(params["near_copy"]),
+            linear_weight=float(params["linear_weight"]),
+            min_corrections=int(params["min_corrections"]),
             _seed_vectors=arrays["seed_vectors"].astype(np.float32),
             _corrections=(
                 arrays["correction_vectors"].astype(np.float32),
@@ -647,7 +703,34 @@ class TopicModel:
                 arrays["correction_hashes"].astype("S16"),
             ),
             _bias=arrays["bias"].astype(np.float32),
+            _linear=(
+                arrays["linear_weights"].astype(np.float32),
+                arrays["linear_intercepts"].astype(np.float32),
+                arrays["linear_classes"].astype(np.int32),
+            ),
         )
+
+
+class _Groups:
+    """Vectors grouped by topic, for each text's best similarity within each topic's group (-1 where empty)."""
+
+    def __init__(self, vectors: Vectors, topics: npt.NDArray[np.intp], k: int) -> None:
+        order = np.argsort(topics, kind="stable")
+        # A sentinel row keeps reduceat's start indexes in range for trailing topics without vectors.
+        self.vectors = np.concatenate([vectors[order], np.zeros((1, DIMENSIONS), np.float32)]).astype(np.float32)
+        self.size = len(order)
+        self.present = np.isin(np.arange(k), topics)
+        self.starts = np.searchsorted(topics[order], np.arange(k)).astype(np.intp)
+
+    def best(self, vectors: Vectors) -> npt.NDArray[np.float32]:
+        if not self.size:
+            return np.full((len(vectors), len(self.present)), -1.0, np.float32)
+        sims = vectors @ self.vectors.T
+        sims[:, -1] = -1.0
+        best = np.maximum.reduceat(sims, self.starts, axis=1)
+        # reduceat gives a topic without vectors its neighbour's first column; mask those out.
+        result: npt.NDArray[np.float32] = np.where(self.present, best, -1.0).astype(np.float32)
+        return result
 
 
 def _languages(texts: Sequence[str], languages: Sequence[Language] | None) -> list[Language]:
