@@ -22,6 +22,7 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -62,6 +63,7 @@ def split_clauses(text: str) -> list[str]:
     return [part.strip(" ,:-") for part in _CLAUSE_SPLIT.split(text) if part and part.strip(" ,:-")]
 
 
+@lru_cache(maxsize=200_000)
 def _fold_word(word: str) -> str:
     return fold(word).replace("’", "'")
 
@@ -293,14 +295,15 @@ class TopicModel:
     def keyword_matches(
         self, texts: Sequence[str], languages: Sequence[Language] | None = None
     ) -> npt.NDArray[np.int32]:
-        """(n, k) counts of each topic's keywords in each text (accent-insensitive, stemmed)."""
+        """(n, k) 1 where a text holds one of a topic's keywords (accent-insensitive, stemmed), else 0."""
         langs = _languages(texts, languages)
-        counts = np.zeros((len(texts), len(self.leaves)), np.int32)
-        for row, (text, language) in enumerate(zip(texts, langs, strict=True)):
-            for lang in (language,) if language in LANGUAGES else LANGUAGES:
-                assert lang is not None
-                stemmed = [stem(_fold_word(w), lang) for w in words(text)]
-                found: set[int] = set()
+        return self._keyword_counts([_Words.of(t, lang) for t, lang in zip(texts, langs, strict=True)])
+
+    def _keyword_counts(self, analysed: Sequence[_Words]) -> npt.NDArray[np.int32]:
+        counts = np.zeros((len(analysed), len(self.leaves)), np.int32)
+        for row, text_words in enumerate(analysed):
+            found: set[int] = set()
+            for lang, stemmed in text_words.stems.items():
                 singles = self._keyword_single[lang]
                 for s in stemmed:
                     found.update(singles.get(s, ()))
@@ -308,8 +311,7 @@ class TopicModel:
                 for n in self._phrase_lengths:
                     for start in range(len(stemmed) - n + 1):
                         found.update(phrases.get(tuple(stemmed[start : start + n]), ()))
-                for i in found:
-                    counts[row, i] = max(counts[row, i], 1)
+            counts[row, list(found)] = 1
         return counts
 
     def similarities(self, vectors: Vectors) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
@@ -340,11 +342,15 @@ class TopicModel:
         texts: Sequence[str],
         vectors: Vectors | None,
         languages: Sequence[Language] | None,
+        analysed: Sequence[_Words] | None = None,
     ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int32]]:
         vectors = self._vectors(texts, vectors)
         best, centroid = self.similarities(vectors)
         scores = self.max_weight * best + (1.0 - self.max_weight) * centroid + self._bias
-        keywords = self.keyword_matches(texts, languages)
+        if analysed is None:
+            langs = _languages(texts, languages)
+            analysed = [_Words.of(t, lang) for t, lang in zip(texts, langs, strict=True)]
+        keywords = self._keyword_counts(analysed)
         scores += self.keyword_boost * keywords
         weights, intercepts, classes = self._linear
         if len(classes):
@@ -411,15 +417,18 @@ class TopicModel:
         """Each comment's topics, best first; [] means "other". Sentiment per topic only with score_fn."""
         texts = list(texts)
         langs = _languages(texts, languages)
-        scores, keywords = self._score(texts, vectors, langs)
+        analysed = [_Words.of(t, lang) for t, lang in zip(texts, langs, strict=True)]
+        scores, keywords = self._score(texts, vectors, langs, analysed)
         chosen = self._choose(scores, keywords)
         hits: list[list[TopicHit]] = []
         for row, topics in enumerate(chosen):
-            text, lang = texts[row], langs[row]
             hits.append(
                 [
                     TopicHit(
-                        key=self.keys[i], score=float(scores[row, i]), terms=self._terms(text, lang, i), sentiment=None
+                        key=self.keys[i],
+                        score=float(scores[row, i]),
+                        terms=self._terms_of(analysed[row], i),
+                        sentiment=None,
                     )
                     for i in topics
                 ]
@@ -456,17 +465,17 @@ class TopicModel:
 
     def _terms(self, text: str, language: Language, topic: int) -> tuple[str, ...]:
         """The words of `text` that match topic `topic`'s keywords or example vocabulary, as written, in order."""
+        return self._terms_of(_Words.of(text, language), topic)
+
+    def _terms_of(self, text_words: _Words, topic: int) -> tuple[str, ...]:
         seen: set[str] = set()
         out: list[str] = []
-        langs = (language,) if language in LANGUAGES else LANGUAGES
         stop = stopwords(None)
-        for word in words(text):
-            folded = _fold_word(word)
+        for index, (word, folded) in enumerate(zip(text_words.surface, text_words.folded, strict=True)):
             if len(folded) < 2 or folded in seen or folded in stop:
                 continue
-            for lang in langs:
-                assert lang is not None
-                if topic in self._vocabulary[lang].get(stem(folded, lang), ()):
+            for lang, stemmed in text_words.stems.items():
+                if topic in self._vocabulary[lang].get(stemmed[index], ()):
                     seen.add(folded)
                     out.append(word)
                     break
@@ -709,6 +718,22 @@ class TopicModel:
                 arrays["linear_classes"].astype(np.int32),
             ),
         )
+
+
+@dataclass(frozen=True)
+class _Words:
+    """One text's words as written, folded, and stemmed in each language it may be in (computed once)."""
+
+    surface: list[str]
+    folded: list[str]
+    stems: dict[str, list[str]]
+
+    @classmethod
+    def of(cls, text: str, language: Language) -> _Words:
+        surface = words(text)
+        folded = [_fold_word(w) for w in surface]
+        langs = (language,) if language in LANGUAGES else LANGUAGES
+        return cls(surface, folded, {lang: [stem(f, lang) for f in folded] for lang in langs if lang is not None})
 
 
 class _Groups:
