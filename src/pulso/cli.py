@@ -30,6 +30,7 @@ DOMAIN_COMMANDS = (
     ("pulso.analytics.cli", "analytics_app", "analytics"),
     ("pulso.demo.cli", "demo", "demo"),
     ("pulso.bench.cli", "bench", "bench"),
+    ("pulso.text.cli", "text_app", "text"),
 )
 
 

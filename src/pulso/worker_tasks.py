@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-TASK_MODULES = ("pulso.feedback.tasks",)
+TASK_MODULES = ("pulso.feedback.tasks", "pulso.text.tasks")
 
 
 def load_all_tasks() -> None:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     case,
+    func,
     select,
     type_coerce,
 )
@@ -31,6 +32,7 @@ from pulso.interactions.models import Interaction
 from pulso.journeys.models import Touchpoint
 from pulso.kit.db import AnySelect
 from pulso.kit.sqlexpr import epoch_seconds
+from pulso.text.models import FeedbackText
 
 analytic_metadata = MetaData()
 
@@ -45,7 +47,13 @@ _CONTEXT_DIMENSIONS = {
     "region": "region",
     "key_account": "is_key_account",
 }
-FEEDBACK_DIMENSIONS = {"channel": "channel", "source": "source", "language": "language", **_CONTEXT_DIMENSIONS}
+FEEDBACK_DIMENSIONS = {
+    "channel": "channel",
+    "source": "source",
+    "language": "language",
+    "sentiment": "sentiment",
+    **_CONTEXT_DIMENSIONS,
+}
 INTERACTION_DIMENSIONS = {"channel": "channel", "category": "category", **_CONTEXT_DIMENSIONS}
 
 # Where a fact happened and who it concerns, shared by both facts (segment, region and key account
@@ -77,6 +85,10 @@ FEEDBACK_COLUMNS: tuple[tuple[str, str, Any], ...] = (
     ("ces", "TINYINT", SmallInteger),
     ("rating", "TINYINT", SmallInteger),
     ("has_comment", "BOOLEAN", Boolean),
+    # The text analysis (text/models.py FeedbackText): a person's correction wins over the model.
+    ("sentiment", "VARCHAR", String),
+    ("sentiment_score", "DOUBLE", Float),
+    ("topics", "VARCHAR", String),
 )
 
 INTERACTION_COLUMNS: tuple[tuple[str, str, Any], ...] = (
@@ -123,6 +135,35 @@ interaction_facts = _table(
 )
 
 
+# Every duration once per metric, with its bucket, its day and its interaction's dimensions, stored
+# sorted by (metric, bucket, value): a median's fetch reads the few row groups of its buckets (DuckDB
+# skips the others by their min/max) instead of every interaction of the period.
+DURATION_FACTS = "duration_facts"
+_DURATION_FACT_DIMENSIONS: tuple[tuple[str, str, Any], ...] = tuple(
+    c for c in INTERACTION_COLUMNS if c[0] not in ("id", "version", "opened_at", *DURATION_BUCKETS)
+)
+duration_facts = Table(
+    DURATION_FACTS,
+    analytic_metadata,
+    Column("metric", String),
+    Column("b", BigInteger),
+    Column("x", Float),
+    Column("local_day", Date),
+    *(Column(n, t) for n, _, t in _DURATION_FACT_DIMENSIONS),
+)
+
+
+def duration_facts_select(where: str = "") -> str:
+    """The DuckDB SELECT of duration_facts rows from interaction_facts, in the table's order."""
+    dims = ", ".join(("local_day", *(n for n, _, _ in _DURATION_FACT_DIMENSIONS)))
+    parts = [
+        f"SELECT '{metric}' AS metric, {bucket} AS b, {metric} AS x, {dims} FROM interaction_facts "
+        f"WHERE {bucket} IS NOT NULL" + (f" AND {where}" if where else "")
+        for metric, bucket in DURATION_BUCKETS.items()
+    ]
+    return " UNION ALL ".join(parts) + " ORDER BY metric, b, x"
+
+
 def operational_feedback(*, raw_timestamps: bool = False) -> AnySelect:
     """The feedback facts as a SELECT over the operational tables (same column names)."""
     received = type_coerce(Feedback.received_at, String) if raw_timestamps else Feedback.received_at
@@ -149,8 +190,12 @@ def operational_feedback(*, raw_timestamps: bool = False) -> AnySelect:
             Feedback.ces,
             Feedback.rating,
             case((Feedback.comment.is_(None), False), (Feedback.comment == "", False), else_=True).label("has_comment"),
+            func.coalesce(FeedbackText.corrected_sentiment, FeedbackText.sentiment).label("sentiment"),
+            FeedbackText.sentiment_score,
+            FeedbackText.topics,
         )
         .select_from(Feedback)
+        .outerjoin(FeedbackText, FeedbackText.feedback_id == Feedback.id)
         .outerjoin(Customer, Customer.id == Feedback.customer_id)
         .outerjoin(Touchpoint, Touchpoint.id == Feedback.touchpoint_id)
     )

@@ -20,6 +20,7 @@ from sqlalchemy import Engine, create_engine, pool
 from pulso.analytics.facts import (
     BUCKETS_PER_DOUBLING,
     DURATION_BUCKETS,
+    DURATION_FACTS,
     DURATION_HISTOGRAMS,
     FEEDBACK_COLUMNS,
     INTERACTION_COLUMNS,
@@ -28,6 +29,7 @@ from pulso.analytics.facts import (
     ROLLUPS,
     Rollup,
     duration_bucket_sql,
+    duration_facts_select,
     histogram_select,
     interaction_rollup_select,
 )
@@ -35,7 +37,8 @@ from pulso.config import Settings
 from pulso.kit.errors import Conflict
 from pulso.kit.sqlexpr import checked_timezone
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: feedback facts carry sentiment and topics
+UNSORTED_DURATIONS = "duration_facts_unsorted"  # rows of duration_facts appended since its last sort
 
 
 class AnalyticStoreBusy(Conflict):
@@ -148,9 +151,21 @@ class AnalyticStore:
             if rebucket or not exists(tables, histogram.name):
                 cur.execute(f"CREATE OR REPLACE TABLE {histogram.name} AS {histogram_select(histogram)}")
         self.set_state("duration_buckets", width)
+        if rebucket or not exists(tables, DURATION_FACTS) or self._duration_facts_unsorted():
+            cur.execute(f"CREATE OR REPLACE TABLE {DURATION_FACTS} AS {duration_facts_select()}")
+            self.set_state(UNSORTED_DURATIONS, "0")
         for rollup in INTERACTION_ROLLUPS:
             if not exists(tables, rollup.name):
                 cur.execute(f"CREATE TABLE {rollup.name} AS {interaction_rollup_select(rollup)}")
+
+    def _duration_facts_unsorted(self) -> bool:
+        """Whether a tenth or more of duration_facts came from incremental syncs (appended after the
+        sorted part, their row groups span many buckets): then the table is sorted anew on opening."""
+        appended = int(self.state(UNSORTED_DURATIONS) or 0)
+        if not appended:
+            return False
+        row = self.cursor().execute(f"SELECT count(*) FROM {DURATION_FACTS}").fetchone()
+        return row is not None and appended * 10 >= row[0]
 
     def drop_all(self) -> None:
         with self.lock:
@@ -160,6 +175,7 @@ class AnalyticStore:
                 "interaction_facts",
                 *(r.name for r in ROLLUPS),
                 *(h.name for h in DURATION_HISTOGRAMS),
+                DURATION_FACTS,
                 *(r.name for r in INTERACTION_ROLLUPS),
             ):
                 cur.execute(f"DROP TABLE IF EXISTS {name}")
@@ -331,6 +347,17 @@ class ChangeSet:
             for rollup in INTERACTION_ROLLUPS:
                 cur.execute(f"DELETE FROM {rollup.name}" + ("" if full else f" WHERE {days}"))
                 cur.execute(f"INSERT INTO {rollup.name} {interaction_rollup_select(rollup, '' if full else days)}")
+            cur.execute(f"DELETE FROM {DURATION_FACTS}" + ("" if full else f" WHERE {days}"))
+            inserted = cur.execute(f"INSERT INTO {DURATION_FACTS} {duration_facts_select('' if full else days)}")
+            row = inserted.fetchone()
+            appended = 0
+            if not full:
+                before = cur.execute("SELECT value FROM sync_state WHERE key = ?", [UNSORTED_DURATIONS]).fetchone()
+                appended = int(before[0] if before else 0) + (int(row[0]) if row else 0)
+            cur.execute(
+                "INSERT INTO sync_state VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [UNSORTED_DURATIONS, str(appended)],
+            )
 
     def _touched_all(self, touched: str, facts: str) -> bool | None:
         """None when no day was touched; else whether the touched days are half the fact days or more."""

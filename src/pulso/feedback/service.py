@@ -27,7 +27,7 @@ from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
 import polars as pl
-from sqlalchemy import ColumnElement, Connection, false, func, select, true
+from sqlalchemy import ColumnElement, Connection, false, func, select, true, update
 from sqlalchemy.orm import Session
 
 from pulso.accounts import service as accounts
@@ -796,6 +796,17 @@ def get_feedback(session: Session, principal: Principal, feedback_id: int) -> Fe
     if row is None:
         raise NotFound(f"feedback {feedback_id} not found / no existe")
     return row
+
+
+def mark_changed(session: Session, ids: Sequence[int]) -> None:
+    """Give these feedback rows this transaction's version: something copied with them (their text
+    analysis) changed, and the next analytic sync must copy them again."""
+    if not ids:
+        return
+    version = next_version(session)
+    for start in range(0, len(ids), 10_000):
+        chunk = list(ids[start : start + 10_000])
+        session.execute(update(Feedback).where(Feedback.id.in_(chunk)).values(version=version))
 
 
 def get_import(session: Session, import_id: int, *, errors: int = 100) -> tuple[ImportRun, list[ImportRowError], int]:

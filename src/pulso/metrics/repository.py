@@ -32,12 +32,12 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from pulso.analytics.facts import (
-    DURATION_BUCKETS,
     DURATION_HISTOGRAMS,
     FEEDBACK_DIMENSIONS,
     INTERACTION_DIMENSIONS,
     INTERACTION_ROLLUPS,
     ROLLUPS,
+    duration_facts,
     feedback_facts,
     histogram_table,
     interaction_facts,
@@ -292,9 +292,9 @@ def duration_stats_query(
     the durations of those few buckets are then read and ranked. A value's bucket rises with the
     value, so the r-th smallest value is the (r − count below its bucket)-th smallest of its bucket.
     """
-    table = source.facts(s.kpi)
+    # The durations sorted by bucket (analytics/facts.py): the fetch below reads only its buckets' row groups.
+    table = duration_facts
     column = DURATION_COLUMNS[s.kpi]
-    value, bucket = table.c[column], table.c[DURATION_BUCKETS[column]]
     start = since or s.start
     wide = Slice(s.kpi, start, s.end, s.grain, s.by, s.filters)
 
@@ -314,9 +314,9 @@ def duration_stats_query(
     keys = keys_of(table)
     names = [str(k.key) for k in keys]
     facts = (
-        select(*keys, cell_of(table), value.label("x"), bucket.label("b"))
+        select(*keys, cell_of(table), table.c.x, table.c.b)
         .select_from(table)
-        .where(value.is_not(None), value >= 0, *_where(table, source, wide))
+        .where(table.c.metric == column, *_where(table, source, wide))
         .cte("f")
     )
     f = facts.c

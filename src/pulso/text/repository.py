@@ -1,0 +1,188 @@
+"""Every query on the text domain's tables (and the read of the comments it analyses)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from pulso.feedback.models import Feedback
+from pulso.text.models import DiscoveredTheme, FeedbackText, FeedbackTopic, TaxonomyTopic, TextModel
+
+
+def pending_comments(session: Session, version: str, *, after_id: int = 0, limit: int = 500) -> list[tuple[int, str]]:
+    """(id, comment) of feedback with a comment that no model of `version` has read, by id."""
+    query = (
+        select(Feedback.id, Feedback.comment)
+        .outerjoin(FeedbackText, FeedbackText.feedback_id == Feedback.id)
+        .where(
+            Feedback.id > after_id,
+            Feedback.comment.is_not(None),
+            Feedback.comment != "",
+            or_(FeedbackText.feedback_id.is_(None), FeedbackText.model_version != version),
+        )
+        .order_by(Feedback.id)
+        .limit(limit)
+    )
+    return [(int(i), str(c)) for i, c in session.execute(query)]
+
+
+def count_pending(session: Session, version: str) -> int:
+    query = (
+        select(func.count())
+        .select_from(Feedback)
+        .outerjoin(FeedbackText, FeedbackText.feedback_id == Feedback.id)
+        .where(
+            Feedback.comment.is_not(None),
+            Feedback.comment != "",
+            or_(FeedbackText.feedback_id.is_(None), FeedbackText.model_version != version),
+        )
+    )
+    return int(session.execute(query).scalar_one())
+
+
+def analyses(session: Session, ids: Sequence[int]) -> dict[int, FeedbackText]:
+    if not ids:
+        return {}
+    rows = session.scalars(select(FeedbackText).where(FeedbackText.feedback_id.in_(ids)))
+    return {r.feedback_id: r for r in rows}
+
+
+def topics_of(session: Session, ids: Sequence[int]) -> dict[int, list[FeedbackTopic]]:
+    out: dict[int, list[FeedbackTopic]] = {i: [] for i in ids}
+    if not ids:
+        return out
+    query = select(FeedbackTopic).where(FeedbackTopic.feedback_id.in_(ids)).order_by(FeedbackTopic.score.desc())
+    for row in session.scalars(query):
+        out[row.feedback_id].append(row)
+    return out
+
+
+def replace_topics(session: Session, ids: Sequence[int], rows: Sequence[dict[str, Any]]) -> None:
+    """The topic rows of these comments become exactly `rows`."""
+    if ids:
+        session.execute(delete(FeedbackTopic).where(FeedbackTopic.feedback_id.in_(ids)))
+    if rows:
+        session.execute(insert(FeedbackTopic), list(rows))
+
+
+def fill_missing_languages(session: Session, languages: dict[int, str]) -> None:
+    """Store the detected language of comments imported without one (es and en only)."""
+    by_language: dict[str, list[int]] = {}
+    for feedback_id, language in languages.items():
+        if language in ("es", "en"):
+            by_language.setdefault(language, []).append(feedback_id)
+    for language, ids in by_language.items():
+        missing = select(Feedback).where(Feedback.id.in_(ids), Feedback.language.is_(None))
+        for row in session.scalars(missing):
+            row.language = language  # through the ORM: the fact's version moves (kit/changes.py)
+
+
+def feedback_rows(session: Session, ids: Sequence[int]) -> dict[int, Feedback]:
+    if not ids:
+        return {}
+    return {f.id: f for f in session.scalars(select(Feedback).where(Feedback.id.in_(ids)))}
+
+
+# --------------------------------------------------------------------------- taxonomy
+
+
+def taxonomy_rows(session: Session) -> list[TaxonomyTopic]:
+    return list(session.scalars(select(TaxonomyTopic).order_by(TaxonomyTopic.position, TaxonomyTopic.key)))
+
+
+def topic_usage(session: Session, keys: Sequence[str]) -> dict[str, int]:
+    query = (
+        select(FeedbackTopic.topic_key, func.count())
+        .where(FeedbackTopic.topic_key.in_(keys))
+        .group_by(FeedbackTopic.topic_key)
+    )
+    return {k: int(n) for k, n in session.execute(query)}
+
+
+# --------------------------------------------------------------------------- models
+
+
+def live_model(session: Session, kind: str) -> TextModel | None:
+    query = select(TextModel).where(TextModel.kind == kind, TextModel.is_live.is_(True)).order_by(TextModel.id.desc())
+    return session.scalars(query.limit(1)).first()
+
+
+def model_history(session: Session, kind: str | None = None, limit: int = 50) -> list[TextModel]:
+    query = select(TextModel).order_by(TextModel.id.desc()).limit(limit)
+    if kind:
+        query = query.where(TextModel.kind == kind)
+    return list(session.scalars(query))
+
+
+def retire_models(session: Session, kind: str) -> None:
+    session.execute(update(TextModel).where(TextModel.kind == kind).values(is_live=False))
+
+
+# --------------------------------------------------------------------------- learning data
+
+
+def scored_comments(
+    session: Session, *, limit: int
+) -> list[tuple[int, str, int | None, int | None, int | None, int | None]]:
+    """The newest comments that came with a score: (id, comment, nps, csat, ces, rating)."""
+    query = (
+        select(Feedback.id, Feedback.comment, Feedback.nps, Feedback.csat, Feedback.ces, Feedback.rating)
+        .where(
+            Feedback.comment.is_not(None),
+            Feedback.comment != "",
+            or_(
+                Feedback.nps.is_not(None),
+                Feedback.csat.is_not(None),
+                Feedback.ces.is_not(None),
+                Feedback.rating.is_not(None),
+            ),
+        )
+        .order_by(Feedback.id.desc())
+        .limit(limit)
+    )
+    return [tuple(r) for r in session.execute(query)]  # type: ignore[misc]
+
+
+def sentiment_corrections(session: Session) -> list[tuple[int, str, str]]:
+    """(id, comment, label) of every comment whose sentiment a person corrected."""
+    query = (
+        select(Feedback.id, Feedback.comment, FeedbackText.corrected_sentiment)
+        .join(FeedbackText, FeedbackText.feedback_id == Feedback.id)
+        .where(FeedbackText.corrected_sentiment.is_not(None))
+    )
+    return [(int(i), str(c or ""), str(label)) for i, c, label in session.execute(query)]
+
+
+def topic_corrections(session: Session) -> list[tuple[int, str, list[str]]]:
+    """(id, comment, topic keys) of every comment whose topics a person set."""
+    query = (
+        select(Feedback.id, Feedback.comment)
+        .join(FeedbackText, FeedbackText.feedback_id == Feedback.id)
+        .where(FeedbackText.topics_corrected.is_(True))
+        .order_by(Feedback.id)
+    )
+    rows = [(int(i), str(c or "")) for i, c in session.execute(query)]
+    topics = topics_of(session, [i for i, _ in rows])
+    return [(i, c, [t.topic_key for t in topics[i]]) for i, c in rows]
+
+
+def unassigned_comments(session: Session, *, limit: int) -> list[tuple[int, str, str]]:
+    """The newest analysed comments with no topic: (id, comment, language), for discovery."""
+    query = (
+        select(Feedback.id, Feedback.comment, FeedbackText.language)
+        .join(FeedbackText, FeedbackText.feedback_id == Feedback.id)
+        .where(FeedbackText.topics == "")
+        .order_by(Feedback.id.desc())
+        .limit(limit)
+    )
+    return [(int(i), str(c or ""), str(lang)) for i, c, lang in session.execute(query)]
+
+
+def themes(session: Session, status: str | None = "proposed") -> list[DiscoveredTheme]:
+    query = select(DiscoveredTheme).order_by(DiscoveredTheme.size.desc(), DiscoveredTheme.id)
+    if status:
+        query = query.where(DiscoveredTheme.status == status)
+    return list(session.scalars(query))

@@ -1,0 +1,72 @@
+"""Background jobs of the text domain: analyse new comments within seconds, learn and discover daily."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import asdict
+from typing import Any
+
+from huey import crontab
+
+from pulso.runtime import get_runtime
+from pulso.text import service
+from pulso.worker import huey
+
+log = logging.getLogger(__name__)
+
+
+_running = threading.Lock()
+
+
+def run_analysis() -> dict[str, Any]:
+    """Analyse every comment the live models have not read, until none is left (a no-op when none is).
+
+    In one process one run at a time: a request arriving while a run is going is left to that run,
+    which loops until nothing is pending. Across processes two runs only repeat work (service.py).
+    """
+    if not _running.acquire(blocking=False):
+        return {"analysed": 0, "skipped": "a run is going"}
+    try:
+        runtime = get_runtime()
+        total = 0
+        while True:
+            result = service.analyze_pending(runtime.sessions)
+            total += result.analysed
+            if not result.analysed or not result.remaining:
+                break
+        if total:
+            log.info("text analysis: %s comments with %s", total, result.version)
+        return {"analysed": total, "version": result.version, "remaining": result.remaining}
+    finally:
+        _running.release()
+
+
+analyze_pending_job = huey.task(name="text.analyze_pending")(run_analysis)
+
+
+def request_analysis() -> None:
+    """Queue an analysis of new comments (after an import or an API call has committed them)."""
+    try:
+        analyze_pending_job()
+    except Exception:  # the queue is down: the periodic run catches up, nothing is lost
+        log.exception("could not queue the text analysis; the periodic run will catch up")
+
+
+@huey.periodic_task(crontab(minute="*"), name="text.analyze_periodic")  # type: ignore[untyped-decorator]
+def analyze_periodic() -> None:
+    """Catch up on comments whose queued analysis was lost (a crash, a queue outage)."""
+    request_analysis()
+
+
+@huey.periodic_task(crontab(hour="3", minute="17"), name="text.learn_nightly")  # type: ignore[untyped-decorator]
+def learn_nightly() -> dict[str, Any]:
+    """Retrain on the organisation's labels and look for new themes; then re-read with the new models."""
+    runtime = get_runtime()
+    with runtime.sessions() as session, session.begin():
+        sentiment = service.retrain_sentiment(session)
+        topics = service.retrain_topics(session)
+        themes = service.discover_themes(session)
+    if sentiment.promoted or topics.promoted:
+        request_analysis()
+    return {"sentiment": asdict(sentiment), "topics": asdict(topics), "themes": len(themes)}
