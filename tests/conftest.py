@@ -121,6 +121,9 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
         secret_key="test-secret",
         analytics_threads=1,
         analytics_memory_limit="1GB",
+        # The queue runs jobs inline here: other domains' tests would each run the text models.
+        # tests/text turns it on where the arrival of comments is what is tested.
+        text_analysis=False,
     )
 
 

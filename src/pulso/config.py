@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     serve_worker: bool = Field(
         True, description="Run background jobs inside `pulso serve`; turn off when `pulso worker` runs apart."
     )
+    text_analysis: bool = Field(
+        True, description="Analyse new comments (language, sentiment, topics) through the queue as they arrive."
+    )
     redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis URL when queue=redis.")
     secret_key: str | None = Field(
         None, description="Key that signs sessions and CSRF tokens; generated into data_dir if unset."

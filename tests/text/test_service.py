@@ -47,7 +47,8 @@ def test_backfill_stores_every_comment_once_and_reaches_the_analytic_store(runti
         ids = _populate(session)
     seen: list[tuple[int, int]] = []
     first = service.analyze_pending(runtime.sessions, progress=lambda done, total: seen.append((done, total)))
-    assert first.analysed == len(COMMENTS) and first.remaining == 0
+    assert first.analysed == len(COMMENTS)
+    assert first.remaining == 0
     assert seen[-1] == (len(COMMENTS), len(COMMENTS))
     again = service.analyze_pending(runtime.sessions)
     assert again.analysed == 0  # idempotent: the same models never read a comment twice
@@ -56,8 +57,11 @@ def test_backfill_stores_every_comment_once_and_reaches_the_analytic_store(runti
         assert set(rows) == set(ids)
         assert all(r.model_version == first.version for r in rows.values())
         late = rows[ids[0]]
-        assert late.language == "es" and late.sentiment == "negative" and late.sentiment_score < 0
-        assert rows[ids[4]].language == "en" and rows[ids[4]].sentiment == "positive"
+        assert late.language == "es"
+        assert late.sentiment == "negative"
+        assert late.sentiment_score < 0
+        assert rows[ids[4]].language == "en"
+        assert rows[ids[4]].sentiment == "positive"
         keys = set(session.scalars(select(FeedbackTopic.topic_key).where(FeedbackTopic.feedback_id == ids[0])))
         assert any(k.startswith("delivery") for k in keys)
         assert late.topics.split("|")[0].split(":")[0] in keys
@@ -69,7 +73,8 @@ def test_backfill_stores_every_comment_once_and_reaches_the_analytic_store(runti
             "SELECT id, sentiment, sentiment_score, topics FROM feedback_facts WHERE sentiment IS NOT NULL ORDER BY id"
         ).all()
     assert [r[0] for r in copied] == ids
-    assert copied[0][1] == "negative" and copied[0][3].startswith("delivery")
+    assert copied[0][1] == "negative"
+    assert copied[0][3].startswith("delivery")
 
 
 def test_corrections_survive_a_new_model_and_reach_the_analytic_store(runtime: Runtime) -> None:
@@ -88,12 +93,16 @@ def test_corrections_survive_a_new_model_and_reach_the_analytic_store(runtime: R
     assert service.analyze_pending(runtime.sessions).analysed == 1
     with runtime.sessions() as session, session.begin():
         row = session.get(FeedbackText, ids[0])
-        assert row is not None and row.corrected_sentiment == "neutral" and row.topics_corrected
+        assert row is not None
+        assert row.corrected_sentiment == "neutral"
+        assert row.topics_corrected
         assert row.topics == "billing.wrong_charge:" or row.topics.startswith("billing.wrong_charge:")
         keys = list(session.scalars(select(FeedbackTopic.topic_key).where(FeedbackTopic.feedback_id == ids[0])))
         assert keys == ["billing.wrong_charge"]
         shown = service.analyses_of(session, [ids[0]], "en")[ids[0]]
-        assert shown.sentiment == "neutral" and shown.corrected and shown.topics[0].key == "billing.wrong_charge"
+        assert shown.sentiment == "neutral"
+        assert shown.corrected
+        assert shown.topics[0].key == "billing.wrong_charge"
     analytics.sync(runtime)
     with runtime.analytics.engine.connect() as conn:
         sentiment = conn.exec_driver_sql(f"SELECT sentiment FROM feedback_facts WHERE id = {ids[0]}").scalar_one()
@@ -124,7 +133,8 @@ def test_learning_promotes_only_a_better_model(runtime: Runtime) -> None:
     with runtime.sessions() as session, session.begin():
         _populate(session)
         report = service.retrain_sentiment(session, min_examples=200)
-        assert not report.promoted and "200" in report.reason
+        assert not report.promoted
+        assert "200" in report.reason
         assert session.scalar(select(func.count()).select_from(TextModel)) == 0
         # Enough labels: a candidate is trained, measured on held-out comments, and stored either way.
         start = datetime(2026, 4, 1, tzinfo=UTC)
@@ -133,15 +143,16 @@ def test_learning_promotes_only_a_better_model(runtime: Runtime) -> None:
             make_feedback(
                 session,
                 received_at=start + timedelta(hours=i),
-                comment=("Todo perfecto, gracias por la rapidez" if good else "Pésimo servicio, nunca más")
-                + f" #{i}",
+                comment=("Todo perfecto, gracias por la rapidez" if good else "Pésimo servicio, nunca más") + f" #{i}",
                 nps=10 if good else 1,
             )
         report = service.retrain_sentiment(session, min_examples=50)
-        assert report.examples + report.held_out >= 120 and report.held_out > 0
+        assert report.examples + report.held_out >= 120
+        assert report.held_out > 0
         assert set(report.candidate) >= {"accuracy", "macro_f1", "auc"}
         stored = session.scalars(select(TextModel)).all()
-        assert len(stored) == 1 and stored[0].is_live is report.promoted
+        assert len(stored) == 1
+        assert stored[0].is_live is report.promoted
         assert stored[0].report["candidate_version"] == report.candidate_version
 
 

@@ -42,6 +42,7 @@ STEP_LABELS = {
     "customers": "Importando clientes / importing customers",
     "interactions": "Importando interacciones / importing interactions",
     "feedback": "Importando opiniones / importing feedback",
+    "text": "Analizando comentarios / analysing comments",
 }
 # Files of the embedded stores that --rebuild may remove (nothing else in the data dir is touched).
 _STORE_FILES = ("pulso.db", "pulso.db-wal", "pulso.db-shm", "analytics.duckdb", "analytics.duckdb.wal", "demo.json")

@@ -34,9 +34,12 @@ from pulso.journeys.models import Journey, Stage, Touchpoint
 from pulso.kit.errors import Conflict
 from pulso.runtime import Runtime
 
+# Above this size the demo's comments are left to the background analysis (≈1,000 comments a second).
+TEXT_ANALYSIS_MAX_SIZE = 200_000
+
 DemoProgress = Callable[[str, int, int], None]
 """Called as progress(step, done, total); steps: generate, comments, organisation, customers,
-interactions, feedback."""
+interactions, feedback, text."""
 
 MARKER = "demo.json"
 IMPORT_PART = 1_000_000
@@ -131,8 +134,13 @@ def build_demo(
     seed: int = 7,
     now: datetime,
     progress: DemoProgress | None = None,
+    analyze_text: bool | None = None,
 ) -> DemoSummary:
-    """Create Casa Nova with `size` feedback rows over the twelve months that end the day before `now`."""
+    """Create Casa Nova with `size` feedback rows over the twelve months that end the day before `now`.
+
+    Its comments are analysed too (language, sentiment, topics) up to TEXT_ANALYSIS_MAX_SIZE rows, or as
+    `analyze_text` says; above that the queue's periodic run reads them in the background.
+    """
     started = perf_counter()
     if not store_is_empty(runtime):
         raise Conflict(
@@ -171,6 +179,13 @@ def build_demo(
         kind, frame = pending.pop(0)
         reports[kind] = _import_in_parts(runtime, kind, frame, sync=not pending, progress=report(kind.value))
         del frame
+
+    if analyze_text is None:
+        analyze_text = size <= TEXT_ANALYSIS_MAX_SIZE
+    if analyze_text:
+        from pulso.text import service as text
+
+        text.analyze_pending(runtime.sessions, progress=report("text"))
 
     def stored(kind: ImportKind) -> int:
         return sum(r.inserted + r.updated for r in reports[kind])

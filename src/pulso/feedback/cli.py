@@ -199,6 +199,10 @@ def _run(
         console.print(f"[red]Cannot import / No se puede importar:[/] {exc.message}")
         raise typer.Exit(EXIT_UNUSABLE) from None
     _print_report(report)
+    if kind is ImportKind.FEEDBACK and (report.inserted or report.updated):
+        from pulso.text.tasks import request_analysis
+
+        request_analysis()  # read by `pulso serve` or `pulso worker`, or now by `pulso text backfill`
     if errors_csv is not None:
         _write_errors(errors_csv, report)
         console.print(f"Errors written to / Errores escritos en: {errors_csv}")

@@ -67,6 +67,10 @@ async def post_feedback(
         rejected=report.rejected,
         errors=[ItemError(index=e.row - 1, field=e.field, reason=e.reason, value=e.value) for e in report.errors],
     )
+    if report.inserted or report.updated:
+        from pulso.text.tasks import request_analysis
+
+        request_analysis()  # after the import's commit: the comments are there to read
     if report.status is ImportStatus.REJECTED or report.rejected == report.rows_total:
         raise ValidationFailed(
             "no item was stored: see details.errors / no se guardó ningún elemento: vea details.errors",

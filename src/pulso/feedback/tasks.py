@@ -24,6 +24,10 @@ def run_import(path: str, options: ImportOptions, user_id: int | None = None) ->
     finally:
         # A worker must not keep the analytic store's file: `pulso serve` owns it when it runs.
         runtime.release_analytics()
+    if report.inserted or report.updated:
+        from pulso.text.tasks import request_analysis
+
+        request_analysis()
     summary = asdict(report)
     summary["errors"] = [asdict(e) for e in report.errors[:100]]
     summary["status"] = str(report.status)

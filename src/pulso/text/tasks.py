@@ -47,6 +47,8 @@ analyze_pending_job = huey.task(name="text.analyze_pending")(run_analysis)
 
 def request_analysis() -> None:
     """Queue an analysis of new comments (after an import or an API call has committed them)."""
+    if not get_runtime().settings.text_analysis:
+        return
     try:
         analyze_pending_job()
     except Exception:  # the queue is down: the periodic run catches up, nothing is lost
@@ -56,7 +58,7 @@ def request_analysis() -> None:
 @huey.periodic_task(crontab(minute="*"), name="text.analyze_periodic")  # type: ignore[untyped-decorator]
 def analyze_periodic() -> None:
     """Catch up on comments whose queued analysis was lost (a crash, a queue outage)."""
-    request_analysis()
+    request_analysis()  # queued, not run here: the periodic scheduler must not wait for it
 
 
 @huey.periodic_task(crontab(hour="3", minute="17"), name="text.learn_nightly")  # type: ignore[untyped-decorator]
