@@ -63,6 +63,7 @@ class TopicAccuracy:
     high_confidence: Accuracy
     without_leak: Accuracy
     high_confidence_without_leak: Accuracy
+    macro_recall: float
     recall_per_reason: dict[str, Accuracy]
 
 
@@ -165,6 +166,7 @@ def topic_accuracy(data: AirlineSet, vectors: Vectors, model: TopicModel, *, cal
     gold = np.array(data.reasons)
     correct = predicted == gold
     high = data.confidence >= HIGH_CONFIDENCE
+    recall = {key: _accuracy(correct, gold == key) for key in model.keys}
     return TopicAccuracy(
         calibrated=calibrate,
         high_confidence_threshold=HIGH_CONFIDENCE,
@@ -172,7 +174,8 @@ def topic_accuracy(data: AirlineSet, vectors: Vectors, model: TopicModel, *, cal
         high_confidence=_accuracy(correct, high),
         without_leak=_accuracy(correct, ~data.leaked),
         high_confidence_without_leak=_accuracy(correct, high & ~data.leaked),
-        recall_per_reason={key: _accuracy(correct, gold == key) for key in model.keys},
+        macro_recall=float(np.nanmean([r.accuracy for r in recall.values()])),
+        recall_per_reason=recall,
     )
 
 

@@ -90,6 +90,7 @@ class TopicModel:
         max_weight: float = 0.5,
         keyword_boost: float = 0.08,
         near_copy: float = 0.85,
+        max_keyword_matches: int = 2,
         linear_weight: float = 0.3,
         min_corrections: int = 20,
         _seed_vectors: Vectors | None = None,
@@ -106,6 +107,7 @@ class TopicModel:
         self.max_weight = max_weight
         self.keyword_boost = keyword_boost
         self.near_copy = near_copy
+        self.max_keyword_matches = max_keyword_matches
         self.linear_weight = linear_weight
         self.min_corrections = min_corrections
         self.leaves: tuple[Topic, ...] = taxonomy.leaves()
@@ -232,6 +234,7 @@ class TopicModel:
                 "max_weight": self.max_weight,
                 "keyword_boost": self.keyword_boost,
                 "near_copy": self.near_copy,
+                "max_keyword_matches": self.max_keyword_matches,
                 "linear_weight": self.linear_weight,
                 "min_corrections": self.min_corrections,
             },
@@ -245,6 +248,7 @@ class TopicModel:
             "max_weight": self.max_weight,
             "keyword_boost": self.keyword_boost,
             "near_copy": self.near_copy,
+            "max_keyword_matches": self.max_keyword_matches,
             "linear_weight": self.linear_weight,
             "min_corrections": self.min_corrections,
             "_seed_vectors": self._seed_vectors,
@@ -264,6 +268,7 @@ class TopicModel:
         max_weight: float | None = None,
         keyword_boost: float | None = None,
         near_copy: float | None = None,
+        max_keyword_matches: int | None = None,
         linear_weight: float | None = None,
     ) -> TopicModel:
         """The same model with other decision parameters (no re-embedding)."""
@@ -276,6 +281,7 @@ class TopicModel:
                 ("max_weight", max_weight),
                 ("keyword_boost", keyword_boost),
                 ("near_copy", near_copy),
+                ("max_keyword_matches", max_keyword_matches),
                 ("linear_weight", linear_weight),
             )
             if value is not None
@@ -295,23 +301,29 @@ class TopicModel:
     def keyword_matches(
         self, texts: Sequence[str], languages: Sequence[Language] | None = None
     ) -> npt.NDArray[np.int32]:
-        """(n, k) 1 where a text holds one of a topic's keywords (accent-insensitive, stemmed), else 0."""
+        """(n, k) how many of each topic's keywords each text holds (accent-insensitive, stemmed), at most
+        max_keyword_matches."""
         langs = _languages(texts, languages)
         return self._keyword_counts([_Words.of(t, lang) for t, lang in zip(texts, langs, strict=True)])
 
     def _keyword_counts(self, analysed: Sequence[_Words]) -> npt.NDArray[np.int32]:
         counts = np.zeros((len(analysed), len(self.leaves)), np.int32)
         for row, text_words in enumerate(analysed):
-            found: set[int] = set()
+            # Distinct matched keywords per topic, across the languages tried (a stem is one match).
+            found: dict[int, set[tuple[str, ...]]] = {}
             for lang, stemmed in text_words.stems.items():
                 singles = self._keyword_single[lang]
                 for s in stemmed:
-                    found.update(singles.get(s, ()))
+                    for i in singles.get(s, ()):
+                        found.setdefault(i, set()).add((s,))
                 phrases = self._keyword_phrase[lang]
                 for n in self._phrase_lengths:
                     for start in range(len(stemmed) - n + 1):
-                        found.update(phrases.get(tuple(stemmed[start : start + n]), ()))
-            counts[row, list(found)] = 1
+                        gram = tuple(stemmed[start : start + n])
+                        for i in phrases.get(gram, ()):
+                            found.setdefault(i, set()).add(gram)
+            for i, matched in found.items():
+                counts[row, i] = min(len(matched), self.max_keyword_matches)
         return counts
 
     def similarities(self, vectors: Vectors) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
@@ -646,6 +658,7 @@ class TopicModel:
             max_weight=self.max_weight,
             keyword_boost=self.keyword_boost,
             near_copy=self.near_copy,
+            max_keyword_matches=self.max_keyword_matches,
             linear_weight=self.linear_weight,
             min_corrections=self.min_corrections,
         )
@@ -702,6 +715,7 @@ class TopicModel:
             max_weight=float(params["max_weight"]),
             keyword_boost=float(params["keyword_boost"]),
             near_copy=float(params["near_copy"]),
+            max_keyword_matches=int(params["max_keyword_matches"]),
             linear_weight=float(params["linear_weight"]),
             min_corrections=int(params["min_corrections"]),
             _seed_vectors=arrays["seed_vectors"].astype(np.float32),
