@@ -116,6 +116,23 @@ def test_sentiment_per_topic_in_a_mixed_comment() -> None:
     assert by_key["service.delivery"] == pytest.approx(-0.6)
 
 
+def test_clauses_naming_no_topic_are_settled_by_embedding_when_asked() -> None:
+    model = _model(margin=1.0)
+    text = "friendly staff member. Sadly late parcel delivery"
+    [lexical] = model.assign([text], score_fn=_fake_sentiment)
+    [embedded] = model.assign([text], score_fn=_fake_sentiment, embed_clauses=True)
+    assert {h.key: h.sentiment for h in lexical} == {"service.staff": 0.8, "service.delivery": -0.6}
+    assert {h.key: h.sentiment for h in embedded} == {"service.staff": 0.8, "service.delivery": -0.6}
+    [mixed] = model.assign(["rude staff, parcel delivery. Nothing else to say"], score_fn=_fake_sentiment)
+    # The last clause names no topic; the first names both, so both topics share its score.
+    assert {h.key: h.sentiment for h in mixed} == {"service.staff": -0.6, "service.delivery": -0.6}
+
+
+def test_score_fn_must_score_every_piece() -> None:
+    with pytest.raises(ValueError, match="scores for"):
+        _model().assign(["rude staff"], score_fn=lambda texts: np.zeros(len(texts) + 1))
+
+
 def test_single_topic_gets_the_whole_comment_score() -> None:
     [hits] = _model().assign(["rude staff"], score_fn=_fake_sentiment)
     assert [h.key for h in hits] == ["service.staff"]

