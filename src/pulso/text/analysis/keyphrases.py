@@ -84,21 +84,28 @@ def content_tokens(text: str, language: str | None) -> list[str]:
     return [t for t in tokens(text) if len(t) > 1 and t not in stop and not t.isdigit()]
 
 
-def _candidates(text: str, language: str | None, max_words: int) -> list[tuple[str, ...]]:
+@lru_cache(maxsize=200_000)
+def _fold_token(token: str) -> str:
+    return fold(token).replace("’", "'")
+
+
+def _candidates(text: str, language: str | None, max_words: int) -> list[tuple[tuple[str, str], ...]]:
+    """Runs of content words between stop words and punctuation, as (folded, lower-case as written) pairs."""
     stop = stopwords(language)
-    phrases: list[tuple[str, ...]] = []
-    for chunk in _BOUNDARY.split(_folded(text)):
-        run: list[str] = []
+    phrases: list[tuple[tuple[str, str], ...]] = []
+    for chunk in _BOUNDARY.split(clean(text)):
+        run: list[tuple[str, str]] = []
         for token in _WORD.findall(chunk):
-            if token in stop or len(token) < 2 or token.isdigit() or token.startswith("#"):
+            folded = _fold_token(token)
+            if folded in stop or len(folded) < 2 or folded.isdigit():
                 if run:
                     phrases.append(tuple(run))
                 run = []
             else:
-                run.append(token)
+                run.append((folded, token.lower()))
         if run:
             phrases.append(tuple(run))
-    out: list[tuple[str, ...]] = []
+    out: list[tuple[tuple[str, str], ...]] = []
     for phrase in phrases:
         # Long runs are cut into pieces of max_words: a 6-word run is rarely one phrase in a comment.
         out.extend(phrase[i : i + max_words] for i in range(0, len(phrase), max_words))
@@ -106,28 +113,33 @@ def _candidates(text: str, language: str | None, max_words: int) -> list[tuple[s
 
 
 def key_phrases(text: str, language: str | None, top: int = 5, max_words: int = 3) -> list[str]:
-    """The comment's `top` key phrases (folded), best first: RAKE scores over stop-word-split candidates."""
+    """The comment's `top` key phrases (lower case, accents kept), best first: RAKE over stop-word-split runs.
+
+    Words are compared folded (atención = atencion); a phrase is shown as it is first written.
+    """
     candidates = _candidates(text, language, max_words)
     if not candidates:
         return []
     frequency: Counter[str] = Counter()
     degree: Counter[str] = Counter()
     for phrase in candidates:
-        for word in phrase:
-            frequency[word] += 1
-            degree[word] += len(phrase)
+        for folded, _ in phrase:
+            frequency[folded] += 1
+            degree[folded] += len(phrase)
     scored: dict[str, float] = {}
+    shown: dict[str, str] = {}
     first: dict[str, int] = {}
     for index, phrase in enumerate(candidates):
-        joined = " ".join(phrase)
-        # Degree/frequency favours words that co-occur in phrases; +len/10 of characters breaks ties toward
-        # longer, more specific words over short fillers the stop lists miss.
-        score = sum(degree[w] / frequency[w] + min(len(w), 10) / 10 for w in phrase)
-        if joined not in scored:
-            scored[joined] = score
-            first[joined] = index
+        key = " ".join(folded for folded, _ in phrase)
+        if key in scored:
+            continue
+        # Degree/frequency favours words that co-occur in phrases; the length term breaks ties toward longer,
+        # more specific words over short fillers the stop lists miss.
+        scored[key] = sum(degree[f] / frequency[f] + min(len(f), 10) / 10 for f, _ in phrase)
+        shown[key] = " ".join(written for _, written in phrase)
+        first[key] = index
     ranked = sorted(scored, key=lambda p: (-scored[p], first[p]))
-    return ranked[:top]
+    return [shown[key] for key in ranked[:top]]
 
 
 def key_phrases_many(
