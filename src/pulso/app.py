@@ -40,6 +40,7 @@ PAGE_MODULES = (
     "pulso.feedback.import_pages",
     "pulso.customers.pages",
     "pulso.interactions.pages",
+    "pulso.text.pages",
 )
 
 SESSION_COOKIE = "pulso_session"

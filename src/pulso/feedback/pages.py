@@ -28,9 +28,10 @@ from pulso.interactions.enums import Channel
 from pulso.kit.db import READ_ONLY
 from pulso.kit.export import spreadsheet_safe
 from pulso.kit.pagination import Page, PageParams
+from pulso.text import service as text
 from pulso.web.deps import CurrentUser, DbSession, PageUser, get_runtime, page_router
 from pulso.web.i18n import N_
-from pulso.web.templating import is_htmx, render, tr
+from pulso.web.templating import flash, is_htmx, redirect, render, request_locale, tr
 
 router = page_router()
 
@@ -109,8 +110,12 @@ PARAMS = (
     "ces_min",
     "ces_max",
     "ces_high",
+    "sentiment",
+    "topic",
     "size",
 )
+SENTIMENT_NAMES = {"negative": N_("Negative"), "neutral": N_("Neutral"), "positive": N_("Positive")}
+SENTIMENT_TONES = {"negative": "bad", "neutral": "warn", "positive": "good"}
 
 
 @dataclass
@@ -215,6 +220,17 @@ def parse_query(request: Request, session: Session, user: PageUser, raw: Mapping
         values["csat_max"] = min(values.get("csat_max", 2), 2)
     if params.get("ces_high", "").lower() in _TRUE:
         values["ces_min"] = max(values.get("ces_min", 5), 5)
+    if "sentiment" in params:
+        if params["sentiment"] in SENTIMENT_NAMES:
+            values["sentiment"] = params["sentiment"]
+        else:
+            fail("sentiment", N_("“%(value)s” is not negative, neutral or positive."))
+    if "topic" in params:
+        keys = text.leaf_keys(session, params["topic"][:64])
+        if keys is None:
+            fail("topic", N_("No topic “%(value)s”."))
+        else:
+            values["topics"] = tuple(keys)
     if "q" in params:
         if len(params["q"]) > 200:
             fail("q", N_("The search is too long (at most 200 characters)."))
@@ -255,11 +271,21 @@ def score_chips(row: Feedback) -> list[Chip]:
     return chips
 
 
-def comment_spans(text: str | None, terms: list[str], *, limit: int | None = COMMENT_PREVIEW) -> list[tuple[str, bool]]:
-    """The comment cut into pieces to show, search terms marked; long comments are shortened."""
-    if not text:
+def comment_spans(
+    comment: str | None,
+    terms: list[str],
+    analysis: text.CommentAnalysis | None = None,
+    *,
+    limit: int | None = COMMENT_PREVIEW,
+) -> list[tuple[str, bool]]:
+    """The comment cut into pieces to show, search terms and the words that made each topic marked;
+    long comments are shortened."""
+    if not comment:
         return []
-    shown = text if limit is None or len(text) <= limit else text[:limit].rstrip() + "…"
+    if analysis is not None:
+        found = [logic.fold_text(word) for topic in analysis.topics for word in topic.terms]
+        terms = [*terms, *(t for t in dict.fromkeys(found) if t and t not in terms)]
+    shown = comment if limit is None or len(comment) <= limit else comment[:limit].rstrip() + "…"
     return logic.highlight_spans(shown, terms)
 
 
@@ -270,7 +296,16 @@ def row_context() -> dict[str, Any]:
         "comment_spans": comment_spans,
         "channel_names": CHANNEL_NAMES,
         "source_names": SOURCE_NAMES,
+        "sentiment_names": SENTIMENT_NAMES,
+        "sentiment_tones": SENTIMENT_TONES,
     }
+
+
+def topic_options(session: Session, locale: str) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """The topic filter's choices: (parent key, parent name, [(child key, child name)]) in taxonomy order."""
+    tax = text.taxonomy(session)
+    language = "es" if locale.startswith("es") else "en"
+    return [(p.key, p.name(language), [(c.key, c.name(language)) for c in tax.children(p.key)]) for p in tax.parents()]
 
 
 # --- routes ----------------------------------------------------------------------------------
@@ -281,10 +316,13 @@ def explorer(request: Request, session: DbSession, user: CurrentUser) -> Respons
     query = parse_query(request, session, user, request.query_params)
     page: Page[Feedback] | None = None
     labels: FeedbackLabels | None = None
+    analyses: dict[int, text.CommentAnalysis] = {}
+    locale = request_locale(request, user)
     if not query.errors:
         page_params = PageParams(page=min(query.page, max(1, COUNT_LIMIT // query.size)), size=query.size)
         page = service.list_feedback(session, user.principal, query.filters, page_params, count_limit=COUNT_LIMIT)
         labels = service.feedback_labels(session, page.items)
+        analyses = text.analyses_of(session, [row.id for row in page.items], locale)
     choices = service.filter_choices(session, user.principal)
 
     def named(names: Mapping[Any, str]) -> list[tuple[str, str]]:
@@ -303,6 +341,9 @@ def explorer(request: Request, session: DbSession, user: CurrentUser) -> Respons
         "segment_options": [(s, s) for s in choices.segments],
         "region_options": [(r, r) for r in choices.regions],
         "size_options": [(n, n) for n in PAGE_SIZES],
+        "sentiment_options": named(SENTIMENT_NAMES),
+        "topic_options": topic_options(session, locale),
+        "analyses": analyses,
         "open_more": any(k in query.params for k in ("product", "segment", "region", "language", "source"))
         or any(k.endswith(("_min", "_max")) for k in query.params),
         "q": query,
@@ -397,18 +438,65 @@ def csv_row(row: Feedback, labels: FeedbackLabels, zone: ZoneInfo) -> list[Any]:
     ]
 
 
+def _topic_groups(session: Session, locale: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The leaf topics a person may set, grouped by parent: (parent name, [(key, name)])."""
+    tax = text.taxonomy(session)
+    language = "es" if locale.startswith("es") else "en"
+    groups = []
+    for parent in tax.parents():
+        children = tax.children(parent.key)
+        leaves = children or (parent,)
+        groups.append((parent.name(language), [(t.key, t.name(language)) for t in leaves]))
+    return groups
+
+
 @router.get("/feedback/{feedback_id}")
 def detail(request: Request, feedback_id: int, session: DbSession, user: CurrentUser) -> Response:
     row = service.get_feedback(session, user.principal, feedback_id)  # NotFound → the 404 page
     labels = service.feedback_labels(session, [row])
     terms = logic.search_terms(request.query_params.get("q"))
+    locale = request_locale(request, user)
+    analysis = text.analyses_of(session, [row.id], locale).get(row.id)
+    can_correct = analysis is not None and user.role in text.CORRECTORS
     context = {
         "title": tr(request, user, "Feedback %(id)s") % {"id": row.id},
         "row": row,
         "labels": labels,
         "chips": score_chips(row),
-        "spans": comment_spans(row.comment, terms, limit=None),
+        "spans": comment_spans(row.comment, terms, analysis, limit=None),
+        "analysis": analysis,
+        "can_correct": can_correct,
+        "topic_groups": _topic_groups(session, locale) if can_correct else [],
+        "chosen_topics": {t.key for t in analysis.topics} if analysis else set(),
         "back": request.query_params.get("back", ""),
+        "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         **row_context(),
     }
     return render(request, "feedback/detail.html", context, user=user)
+
+
+def _back_to(request: Request, feedback_id: int, form: Mapping[str, Any]) -> str:
+    """Where a correction returns: the detail page it came from (only a path of this feedback)."""
+    here = str(form.get("next", ""))
+    return here if here.startswith(f"/feedback/{feedback_id}") else f"/feedback/{feedback_id}"
+
+
+@router.post("/feedback/{feedback_id}/sentiment")
+async def correct_sentiment(request: Request, feedback_id: int, session: DbSession, user: CurrentUser) -> Response:
+    """A person sets the comment's sentiment (an empty value gives the model's back)."""
+    form = await request.form()
+    label = str(form.get("sentiment", "")).strip() or None
+    text.correct_sentiment(session, user.principal, feedback_id, label)
+    message = "Sentiment corrected." if label else "The model’s sentiment is back."
+    flash(request, tr(request, user, message))
+    return redirect(request, _back_to(request, feedback_id, form))
+
+
+@router.post("/feedback/{feedback_id}/topics")
+async def correct_topics(request: Request, feedback_id: int, session: DbSession, user: CurrentUser) -> Response:
+    """A person sets the comment's topics: the checked ones (none means no topic fits)."""
+    form = await request.form()
+    keys = [str(k) for k in form.getlist("topic") if str(k).strip()]
+    text.correct_topics(session, user.principal, feedback_id, keys)
+    flash(request, tr(request, user, "Topics corrected."))
+    return redirect(request, _back_to(request, feedback_id, form))

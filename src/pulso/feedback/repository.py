@@ -23,6 +23,7 @@ from pulso.interactions.enums import Channel
 from pulso.journeys.models import Touchpoint
 from pulso.kit import bulk
 from pulso.kit.pagination import Page, PageParams
+from pulso.text.models import FeedbackText, FeedbackTopic
 
 # --- import runs -------------------------------------------------------------------------------
 
@@ -226,6 +227,8 @@ class FeedbackFilters:
     ces_min: int | None = None
     ces_max: int | None = None
     q: str | None = None  # words and "phrases", every one in the comment, accents and case ignored
+    sentiment: str | None = None  # negative, neutral, positive: the comment's label, a person's correction first
+    topics: tuple[str, ...] | None = None  # topic keys: comments with any of them (a parent's children included)
 
 
 def _like_term(term: str) -> str:
@@ -289,6 +292,12 @@ def feedback_conditions(principal: Principal, filters: FeedbackFilters) -> list[
     search = search_condition(f.q)
     if search is not None:
         conditions.append(search)
+    if f.sentiment is not None:
+        label = func.coalesce(FeedbackText.corrected_sentiment, FeedbackText.sentiment)
+        conditions.append(Feedback.id.in_(select(FeedbackText.feedback_id).where(label == f.sentiment)))
+    if f.topics is not None:
+        tagged = select(FeedbackTopic.feedback_id).where(FeedbackTopic.topic_key.in_(f.topics))
+        conditions.append(Feedback.id.in_(tagged))
     return conditions
 
 

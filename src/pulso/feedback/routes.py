@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
@@ -26,6 +26,7 @@ from pulso.interactions.enums import Channel
 from pulso.kit.errors import PayloadTooLarge, ValidationFailed
 from pulso.kit.pagination import MAX_PAGE_SIZE, PageParams
 from pulso.runtime import Runtime
+from pulso.text import service as text
 from pulso.web.deps import READERS, WRITERS, DbSession, get_runtime, require_roles
 
 router = APIRouter(prefix="/api/v1", tags=["feedback"])
@@ -96,10 +97,26 @@ def list_feedback(
             'Palabras o "frases" que deben estar todas en el comentario, sin importar acentos ni mayúsculas.'
         ),
     ] = None,
+    sentiment: Annotated[
+        Literal["negative", "neutral", "positive"] | None,
+        Query(description="The comment's sentiment, a person's correction first. / Sentimiento del comentario."),
+    ] = None,
+    topic: Annotated[
+        str | None,
+        Query(
+            description="A topic key; a parent's key matches its subtopics. / Clave de un tema (o de su tema padre)."
+        ),
+    ] = None,
     page: Annotated[int, Query(ge=1)] = 1,
     size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
 ) -> FeedbackPage:
     """Feedback the caller may read, newest first, with filters. / Opiniones visibles, las más recientes primero."""
+    topics = None
+    if topic is not None:
+        found = text.leaf_keys(session, topic)
+        if found is None:
+            raise ValidationFailed(f"topic: no topic {topic!r} / tema: no existe {topic!r}")
+        topics = tuple(found)
     filters = service.FeedbackFilters(
         received_from=received_from,
         received_to=received_to,
@@ -108,6 +125,8 @@ def list_feedback(
         touchpoint=touchpoint,
         has_comment=has_comment,
         q=q,
+        sentiment=sentiment,
+        topics=topics,
     )
     result = service.list_feedback(session, principal, filters, PageParams(page=page, size=size))
     return FeedbackPage(

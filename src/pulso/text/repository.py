@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import Connection, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from pulso.feedback.models import Feedback
@@ -186,3 +187,127 @@ def themes(session: Session, status: str | None = "proposed") -> list[Discovered
     if status:
         query = query.where(DiscoveredTheme.status == status)
     return list(session.scalars(query))
+
+
+# ---- pages
+# The Topics page's aggregates, on the analytic store (DuckDB): each comment's topics are the string
+# "key:sentiment|key:" in feedback_facts.topics ('' when none, NULL when not analysed), unnested here.
+
+# The fact columns a Topics filter may name (the page's filter → the column); values are bound, never inlined.
+FACT_FILTER_COLUMNS = ("channel", "team_id", "agent_id", "touchpoint_id", "product_id", "segment", "language")
+
+
+def _fact_where(filters: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    parts, params = [], {}
+    for index, (column, value) in enumerate(sorted(filters.items())):
+        if column not in FACT_FILTER_COLUMNS:
+            raise ValueError(f"not a filterable fact column: {column!r}")
+        parts.append(f"{column} = :f{index}")
+        params[f"f{index}"] = value
+    return "".join(f" AND {p}" for p in parts), params
+
+
+def _parents_values(parents: Mapping[str, str | None]) -> tuple[str, dict[str, Any]]:
+    """A VALUES list of (topic, parent) with bound keys; a dummy row keeps it valid when empty."""
+    rows, params = [], {}
+    for index, (key, parent) in enumerate(sorted(parents.items())):
+        rows.append(f"(:k{index}, :p{index})")
+        params[f"k{index}"], params[f"p{index}"] = key, parent or key
+    if not rows:
+        rows.append("(NULL, NULL)")
+    return "(VALUES " + ", ".join(rows) + ") AS tax(topic, parent)", params
+
+
+def _nps_counts(prefix: str = "") -> str:
+    """Promoters, passives and detractors, each comment once."""
+    return (
+        f"count(DISTINCT {prefix}id) FILTER (WHERE {prefix}nps >= 9) AS promoters, "
+        f"count(DISTINCT {prefix}id) FILTER (WHERE {prefix}nps BETWEEN 7 AND 8) AS passives, "
+        f"count(DISTINCT {prefix}id) FILTER (WHERE {prefix}nps <= 6) AS detractors"
+    )
+
+
+def analysed_totals(conn: Connection, *, start: date, end: date, split: date, filters: Mapping[str, Any]) -> list[Any]:
+    """Per period ('now' from `split`, 'before' earlier): analysed comments, NPS groups, sentiment labels."""
+    where, params = _fact_where(filters)
+    sql = f"""
+        SELECT CASE WHEN local_day >= :split THEN 'now' ELSE 'before' END AS period,
+               count(*) AS comments, {_nps_counts()},
+               count(*) FILTER (WHERE sentiment = 'negative') AS negative,
+               count(*) FILTER (WHERE sentiment = 'neutral') AS neutral,
+               count(*) FILTER (WHERE sentiment = 'positive') AS positive
+        FROM feedback_facts
+        WHERE local_day BETWEEN :start AND :end AND topics IS NOT NULL{where}
+        GROUP BY period
+    """
+    return list(conn.execute(text(sql), {"start": start, "end": end, "split": split, **params}))
+
+
+def topic_counts(
+    conn: Connection,
+    *,
+    start: date,
+    end: date,
+    split: date,
+    filters: Mapping[str, Any],
+    parents: Mapping[str, str | None],
+) -> list[Any]:
+    """Per period, per parent and per (parent, topic): comments mentioning it, NPS groups, sentiment.
+
+    A parent's row counts each comment once even when it names two of its children (count DISTINCT id);
+    the sentiment is the topic's clause sentiment where the model gave one, else the comment's score.
+    """
+    where, params = _fact_where(filters)
+    values, tax_params = _parents_values(parents)
+    sql = f"""
+        WITH mentions AS (
+            SELECT f.id, f.nps, CASE WHEN f.local_day >= :split THEN 'now' ELSE 'before' END AS period,
+                   split_part(u.t, ':', 1) AS topic,
+                   coalesce(TRY_CAST(NULLIF(split_part(u.t, ':', 2), '') AS DOUBLE), f.sentiment_score) AS sentiment
+            FROM feedback_facts AS f, unnest(string_split(f.topics, '|')) AS u(t)
+            WHERE f.local_day BETWEEN :start AND :end AND f.topics IS NOT NULL AND f.topics <> ''{where}
+        ), placed AS (
+            SELECT m.*, coalesce(tax.parent, m.topic) AS parent
+            FROM mentions AS m LEFT JOIN {values} ON tax.topic = m.topic
+        )
+        SELECT period, parent, CASE WHEN grouping(topic) = 0 THEN topic END AS topic,
+               count(DISTINCT id) AS comments, {_nps_counts()},
+               sum(sentiment) AS sentiment_sum, count(sentiment) AS sentiment_n
+        FROM placed
+        GROUP BY GROUPING SETS ((period, parent, topic), (period, parent))
+    """
+    return list(conn.execute(text(sql), {"start": start, "end": end, "split": split, **params, **tax_params}))
+
+
+def topic_weeks(
+    conn: Connection, *, start: date, end: date, filters: Mapping[str, Any], parents: Mapping[str, str | None]
+) -> list[Any]:
+    """Per week (its Monday): analysed comments (topic NULL), and comments mentioning each topic and parent."""
+    where, params = _fact_where(filters)
+    values, tax_params = _parents_values(parents)
+    sql = f"""
+        WITH analysed AS (
+            SELECT id, CAST(date_trunc('week', local_day) AS DATE) AS week, topics
+            FROM feedback_facts
+            WHERE local_day BETWEEN :start AND :end AND topics IS NOT NULL{where}
+        ), mentions AS (
+            SELECT a.id, a.week, split_part(u.t, ':', 1) AS topic
+            FROM analysed AS a, unnest(string_split(a.topics, '|')) AS u(t)
+            WHERE a.topics <> ''
+        )
+        SELECT week, NULL AS topic, count(*) AS comments FROM analysed GROUP BY week
+        UNION ALL
+        SELECT m.week, m.topic, count(*) FROM mentions AS m GROUP BY m.week, m.topic
+        UNION ALL
+        SELECT m.week, tax.parent, count(DISTINCT m.id)
+        FROM mentions AS m JOIN {values} ON tax.topic = m.topic
+        WHERE tax.parent <> tax.topic
+        GROUP BY m.week, tax.parent
+    """
+    return list(conn.execute(text(sql), {"start": start, "end": end, **params, **tax_params}))
+
+
+def topic_usage_all(session: Session) -> dict[str, int]:
+    """How many comments carry each topic (operational store), for the taxonomy editor."""
+    query = select(FeedbackTopic.topic_key, func.count()).group_by(FeedbackTopic.topic_key)
+    return {k: int(n) for k, n in session.execute(query)}

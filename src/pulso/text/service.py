@@ -12,8 +12,8 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -23,6 +23,7 @@ from pulso.accounts.schemas import Principal
 from pulso.feedback import service as feedback
 from pulso.kit.db import utcnow
 from pulso.kit.errors import Forbidden, NotFound, ValidationFailed
+from pulso.text import logic as text_logic
 from pulso.text import repository
 from pulso.text.analysis import sentiment as sentiment_lib
 from pulso.text.analysis.discovery import discover
@@ -31,6 +32,9 @@ from pulso.text.analysis.pipeline import Analyzer
 from pulso.text.analysis.taxonomy import Taxonomy, TaxonomyError, Topic, default_taxonomy, taxonomy_from_dict
 from pulso.text.analysis.topics import TopicModel
 from pulso.text.models import SENTIMENT_LABELS, DiscoveredTheme, FeedbackText, TaxonomyTopic, TextModel
+
+if TYPE_CHECKING:
+    from pulso.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -576,3 +580,170 @@ def decide_theme(
     theme.decided_by, theme.decided_at = principal.user_id, utcnow()
     session.flush()
     return theme
+
+
+# ---- pages
+
+
+@dataclass(frozen=True)
+class TopicQuery:
+    """A Topics page's question: the days (the previous period is as long), and the fact filters (the
+    role's scope included) as fact column → value."""
+
+    start: date
+    end: date
+    filters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def previous(self) -> tuple[date, date]:
+        days = (self.end - self.start).days + 1
+        return self.start - timedelta(days=days), self.start - timedelta(days=1)
+
+
+@dataclass
+class TopicRow:
+    """A topic of the report: a parent (with its children) or a leaf."""
+
+    key: str
+    name: str
+    parent_key: str | None
+    stats: text_logic.TopicStats
+    weeks: list[float | None]  # the share of the week's analysed comments that mention it
+    children: list[TopicRow] = field(default_factory=list)
+
+
+@dataclass
+class TopicReport:
+    query: TopicQuery
+    total: text_logic.GroupCounts
+    total_before: text_logic.GroupCounts
+    overall_nps: text_logic.NpsPoint
+    sentiment: list[text_logic.SentimentShare]
+    weeks: list[date]
+    groups: list[TopicRow]
+
+
+def _counts(row: Any) -> text_logic.GroupCounts:
+    return text_logic.GroupCounts(
+        comments=int(row.comments or 0),
+        nps=text_logic.NpsCounts(int(row.promoters or 0), int(row.passives or 0), int(row.detractors or 0)),
+        sentiment_sum=float(getattr(row, "sentiment_sum", 0.0) or 0.0),
+        sentiment_n=int(getattr(row, "sentiment_n", 0) or 0),
+    )
+
+
+def topic_report(runtime: Runtime, query: TopicQuery, *, locale: str = "es") -> TopicReport:
+    """The Topics page's numbers: a few aggregate queries on the analytic store (synced first).
+
+    Raises AnalyticStoreBusy (409) when another process holds the store.
+    """
+    from pulso.analytics import service as analytics
+
+    previous_start, _ = query.previous
+    with runtime.sessions() as session, session.begin():
+        tax = taxonomy(session)
+        store = runtime.analytics
+        analytics.sync_store(session, store)
+    parents = {t.key: t.parent for t in tax.topics}
+    names = {t.key: t.name("es" if locale.startswith("es") else "en") for t in tax.topics}
+    window: dict[str, Any] = {"start": previous_start, "end": query.end, "filters": query.filters}
+    with store.engine.connect() as conn:
+        totals = {r.period: r for r in repository.analysed_totals(conn, split=query.start, **window)}
+        counts = repository.topic_counts(conn, split=query.start, parents=parents, **window)
+        weekly = repository.topic_weeks(conn, start=query.start, end=query.end, filters=query.filters, parents=parents)
+    total = _counts(totals["now"]) if "now" in totals else text_logic.EMPTY
+    before = _counts(totals["before"]) if "before" in totals else text_logic.EMPTY
+    labels = {label: int(getattr(totals["now"], label) or 0) if "now" in totals else 0 for label in SENTIMENT_LABELS}
+
+    first_week = query.start - timedelta(days=query.start.weekday())
+    weeks = [first_week + timedelta(days=7 * i) for i in range((query.end - first_week).days // 7 + 1)]
+    analysed_by_week = {r.week: int(r.comments) for r in weekly if r.topic is None}
+    mentions_by_week: dict[str, dict[date, int]] = {}
+    for r in weekly:
+        if r.topic is not None:
+            mentions_by_week.setdefault(r.topic, {})[r.week] = int(r.comments)
+
+    def shares(key: str) -> list[float | None]:
+        found = mentions_by_week.get(key, {})
+        return [found.get(w, 0) / analysed_by_week[w] if analysed_by_week.get(w) else None for w in weeks]
+
+    by_key: dict[tuple[str, str | None], dict[str, text_logic.GroupCounts]] = {}
+    for r in counts:
+        by_key.setdefault((r.parent, r.topic), {})[r.period] = _counts(r)
+
+    def row(key: str, parent: str | None, periods: dict[str, text_logic.GroupCounts]) -> TopicRow:
+        stats = text_logic.topic_stats(
+            key, periods.get("now", text_logic.EMPTY), total, periods.get("before", text_logic.EMPTY), before
+        )
+        return TopicRow(key, names.get(key, key), parent, stats, shares(key))
+
+    groups: dict[str, TopicRow] = {}
+    for (parent, topic), periods in by_key.items():
+        if topic is None:
+            groups[parent] = row(parent, None, periods)
+    for (parent, topic), periods in by_key.items():
+        if topic is not None and topic != parent and parent in groups:
+            groups[parent].children.append(row(topic, parent, periods))
+    return TopicReport(
+        query=query,
+        total=total,
+        total_before=before,
+        overall_nps=text_logic.nps_point(total.nps),
+        sentiment=text_logic.sentiment_shares(labels, SENTIMENT_LABELS),
+        weeks=weeks,
+        groups=list(groups.values()),
+    )
+
+
+def leaf_keys(session: Session, key: str) -> list[str] | None:
+    """The leaf topics a topic filter stands for: a parent's children, or the topic itself; None if unknown.
+
+    A key no longer in the taxonomy still names itself (comments may keep a deleted topic).
+    """
+    tax = taxonomy(session)
+    if key in tax:
+        children = [t.key for t in tax.children(key)]
+        return [key, *children] if children else [key]
+    found = repository.topic_usage(session, [key])
+    return [key] if found else None
+
+
+def taxonomy_usage(session: Session) -> dict[str, int]:
+    """How many comments carry each topic now."""
+    return repository.topic_usage_all(session)
+
+
+def themes_proposed(session: Session) -> list[DiscoveredTheme]:
+    return repository.themes(session, "proposed")
+
+
+@dataclass(frozen=True)
+class TaxonomyEntry:
+    """A topic as the taxonomy editor lists it."""
+
+    key: str
+    parent: str | None
+    name_es: str
+    name_en: str
+    examples: tuple[str, ...]
+    keywords: tuple[str, ...]
+    origin: str
+
+
+def taxonomy_entries(session: Session) -> list[TaxonomyEntry]:
+    """The organisation's topics in order (the shipped ones before the first edit)."""
+    rows = repository.taxonomy_rows(session)
+    if rows:
+        return [
+            TaxonomyEntry(r.key, r.parent_key, r.name_es, r.name_en, tuple(r.examples), tuple(r.keywords), r.origin)
+            for r in rows
+        ]
+    return [
+        TaxonomyEntry(t.key, t.parent, t.name_es, t.name_en, t.examples, t.keywords, "shipped")
+        for t in default_taxonomy().topics
+    ]
+
+
+def taxonomy_is_edited(session: Session) -> bool:
+    """Whether the organisation has its own copy of the taxonomy yet."""
+    return bool(repository.taxonomy_rows(session))

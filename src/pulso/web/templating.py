@@ -43,6 +43,7 @@ _WRITERS = (Role.ADMIN, Role.CX_MANAGER, Role.SUPERVISOR)
 NAV = (
     NavItem("/", N_("Overview"), _EVERYONE),
     NavItem("/feedback", N_("Feedback"), _EVERYONE),
+    NavItem("/topics", N_("Topics"), _EVERYONE),
     NavItem("/imports", N_("Imports"), _WRITERS),
     NavItem("/admin/users", N_("Users"), (Role.ADMIN,)),
     NavItem("/admin/teams", N_("Teams"), (Role.ADMIN,)),
