@@ -47,6 +47,7 @@ def test_precomputed_vectors_give_the_same_scores() -> None:
         model.predict(TEXTS, vectors[:2])
 
 
+@pytest.mark.slow
 def test_shipped_model_is_rebuilt_from_the_seed_corpus() -> None:
     rebuilt = build_seed_model()
     shipped = shipped_model()
