@@ -28,6 +28,7 @@ from tests.web.conftest import World, app_routes, csrf_from
 EVERYONE = frozenset(Role)
 WRITERS = frozenset({Role.ADMIN, Role.CX_MANAGER, Role.SUPERVISOR})
 ADMINS = frozenset({Role.ADMIN})
+EDITORS = frozenset({Role.ADMIN, Role.CX_MANAGER})
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +119,9 @@ def _pages(world: World, rows: Rows) -> dict[str, tuple[str, frozenset[Role]]]:
         "/admin/teams": ("/admin/teams", ADMINS),
         "/admin/teams/{team_id}": (f"/admin/teams/{world.team_id}", ADMINS),
         "/settings/tokens": ("/settings/tokens", ADMINS),
+        "/topics": ("/topics", EVERYONE),
+        "/topics/topics.csv": ("/topics/topics.csv", EVERYONE),
+        "/topics/taxonomy": ("/topics/taxonomy", EDITORS),
     }
 
 
@@ -191,3 +195,29 @@ def test_forbidden_forms_change_nothing(
             response = client.post(path, data={**data, "csrf_token": token})
             assert response.status_code == 403, (role, path, response.status_code)
     assert _counts(session) == before
+
+
+def test_topics_show_only_the_scope(browser: Callable[[Role], TestClient], session: Session, rows: Rows) -> None:
+    """A supervisor's and an agent's Topics count only their own feedback (the other team's is left out)."""
+    from pulso.text.models import FeedbackText
+
+    with session.begin():
+        for feedback_id in (rows.mine, rows.theirs):
+            session.add(
+                FeedbackText(
+                    feedback_id=feedback_id,
+                    language="es",
+                    sentiment="negative",
+                    sentiment_score=-0.5,
+                    key_phrases=[],
+                    topics="staff.attitude:",
+                    model_version="test",
+                    topics_corrected=False,
+                )
+            )
+    query = "/topics/topics.csv?period=custom&from=2026-11-01&to=2026-11-30"
+    for role, expected in ((Role.ADMIN, "2"), (Role.VIEWER, "2"), (Role.SUPERVISOR, "1"), (Role.AGENT, "1")):
+        lines = browser(role).get(query).text.splitlines()
+        header = lines[0].split(",")
+        topic = next(line.split(",") for line in lines[1:] if line.startswith("topic,staff,staff.attitude,"))
+        assert topic[header.index("mentions")] == expected, role

@@ -487,7 +487,7 @@ async def correct_sentiment(request: Request, feedback_id: int, session: DbSessi
     form = await request.form()
     label = str(form.get("sentiment", "")).strip() or None
     text.correct_sentiment(session, user.principal, feedback_id, label)
-    message = "Sentiment corrected." if label else "The model’s sentiment is back."
+    message = N_("Sentiment corrected.") if label else N_("The model’s sentiment is back.")
     flash(request, tr(request, user, message))
     return redirect(request, _back_to(request, feedback_id, form))
 

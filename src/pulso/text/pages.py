@@ -525,7 +525,7 @@ async def save_topic(request: Request, user: EditorUser, session: DbSession) -> 
             errors[name] = text
     if errors:
         return _taxonomy_page(request, user, session, form=form, errors=errors, editing=editing, status_code=422)
-    message = "Topic “%(key)s” saved." if editing else "Topic “%(key)s” created."
+    message = N_("Topic “%(key)s” saved.") if editing else N_("Topic “%(key)s” created.")
     flash(request, tr(request, user, message) % {"key": form["key"]})
     return redirect(request, "/topics/taxonomy")
 
