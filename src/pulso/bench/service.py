@@ -408,7 +408,8 @@ def open_data_dir(data_dir: Path) -> Runtime:
         raise FileNotFoundError(
             f"{data_dir} holds no Pulso data; build it with `pulso demo --size N --no-serve --data-dir {data_dir}`"
         )
-    runtime = Runtime(Settings(data_dir=data_dir, analytics_sync_seconds=0))
+    # No text analysis in the background: a demo of millions of unread comments would keep a core busy.
+    runtime = Runtime(Settings(data_dir=data_dir, analytics_sync_seconds=0, text_analysis=False))
     set_runtime(runtime)
     return runtime
 

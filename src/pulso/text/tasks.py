@@ -19,27 +19,28 @@ log = logging.getLogger(__name__)
 _running = threading.Lock()
 
 
+# A job reads at most this many comments, then queues the next part: a backlog of millions (a first
+# import) never holds a worker thread for hours, and stopping the server waits for one part only.
+JOB_COMMENTS = 5_000
+
+
 def run_analysis() -> dict[str, Any]:
-    """Analyse every comment the live models have not read, until none is left (a no-op when none is).
+    """Analyse up to JOB_COMMENTS comments the live models have not read; queue the rest as a new job.
 
     In one process one run at a time: a request arriving while a run is going is left to that run,
-    which loops until nothing is pending. Across processes two runs only repeat work (service.py).
+    which queues a follow-up while comments remain. Across processes two runs only repeat work.
     """
     if not _running.acquire(blocking=False):
         return {"analysed": 0, "skipped": "a run is going"}
     try:
-        runtime = get_runtime()
-        total = 0
-        while True:
-            result = service.analyze_pending(runtime.sessions)
-            total += result.analysed
-            if not result.analysed or not result.remaining:
-                break
-        if total:
-            log.info("text analysis: %s comments with %s", total, result.version)
-        return {"analysed": total, "version": result.version, "remaining": result.remaining}
+        result = service.analyze_pending(get_runtime().sessions, limit=JOB_COMMENTS)
+        if result.analysed:
+            log.info("text analysis: %s comments in %.1fs, %s left", result.analysed, result.seconds, result.remaining)
     finally:
         _running.release()
+    if result.analysed and result.remaining:
+        request_analysis()
+    return {"analysed": result.analysed, "version": result.version, "remaining": result.remaining}
 
 
 analyze_pending_job = huey.task(name="text.analyze_pending")(run_analysis)
