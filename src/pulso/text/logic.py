@@ -146,7 +146,8 @@ def topic_stats(
         nps_without=nps_point(without, confidence),
         difference=100.0 * test.difference if test is not None and test.difference is not None else None,
         p_value=test.p_value if test is not None else None,
-        significant=bool(test is not None and test.significant),
+        # A z-test on a handful of answers (all detractors: no variance) calls nearly anything significant.
+        significant=bool(test is not None and test.significant and min(now.nps.n, without.n) >= MIN_N),
         impact=nps_impact(total_now.nps, now.nps),
         previous_mentions=before.comments,
         previous_share=before.comments / total_before.comments if total_before.comments else None,
