@@ -31,7 +31,20 @@ def _expected(runtime: Runtime) -> list[tuple[object, ...]]:
     return _duck(runtime, " UNION ALL ".join(parts) + " ORDER BY ALL")
 
 
+SORTED_FACTS = "SELECT metric, b, x, local_day, team_id FROM duration_facts ORDER BY metric, b, x, local_day, team_id"
+FACTS_AS_DURATIONS = " UNION ALL ".join(
+    f"SELECT '{m}', {b}, {m}, local_day, team_id FROM interaction_facts WHERE {b} IS NOT NULL"
+    for m, b in (("first_response_seconds", "first_response_bucket"), ("resolution_seconds", "resolution_bucket"))
+)
+
+
+def _assert_duration_facts_match(runtime: Runtime) -> None:
+    """duration_facts holds each duration once, with its bucket, day and dimensions."""
+    assert _duck(runtime, SORTED_FACTS) == _duck(runtime, f"SELECT * FROM ({FACTS_AS_DURATIONS}) ORDER BY ALL")
+
+
 def _assert_histograms_match_facts(runtime: Runtime) -> None:
+    _assert_duration_facts_match(runtime)
     expected = _expected(runtime)
     assert expected  # the test counts something
     for histogram in DURATION_HISTOGRAMS:
@@ -110,3 +123,39 @@ def test_a_store_made_before_the_histograms_gets_them_from_its_facts(runtime: Ru
     store.ensure_schema()
     assert _expected(runtime) == expected
     _assert_histograms_match_facts(runtime)
+
+
+def test_duration_facts_are_sorted_by_bucket_and_sorted_again_when_syncs_appended_a_tenth(
+    runtime: Runtime, session: Session
+) -> None:
+    opened = datetime(2026, 3, 2, 15, tzinfo=UTC)
+    with session.begin():
+        make_org(session)
+        rows = [
+            make_interaction(
+                session,
+                opened_at=opened + timedelta(days=i % 5),
+                first_response_at=opened + timedelta(days=i % 5, seconds=(i * 7919) % 5000),
+            )
+            for i in range(40)
+        ]
+    analytics.sync(runtime)
+    store = runtime.analytics
+    in_storage_order = _duck(runtime, "SELECT metric, b, x FROM duration_facts ORDER BY rowid")
+    assert in_storage_order == sorted(in_storage_order)  # the full copy is stored in bucket order
+    assert store.state("duration_facts_unsorted") == "0"
+    with session.begin():
+        for row in rows[0:10:5]:  # a later sync touches one day: its rows are appended after the sorted part
+            row.first_response_at = row.opened_at + timedelta(seconds=1)
+    analytics.sync(runtime)
+    _assert_duration_facts_match(runtime)
+    appended = int(store.state("duration_facts_unsorted") or 0)
+    assert appended > 0
+    assert _duck(runtime, "SELECT metric, b, x FROM duration_facts ORDER BY rowid") != sorted(
+        _duck(runtime, "SELECT metric, b, x FROM duration_facts")
+    )
+    store.ensure_schema()  # as on opening: a tenth or more appended, so sorted anew
+    assert store.state("duration_facts_unsorted") == "0"
+    again = _duck(runtime, "SELECT metric, b, x FROM duration_facts ORDER BY rowid")
+    assert again == sorted(again)
+    _assert_duration_facts_match(runtime)

@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from pulso.analytics.facts import (
+    DURATION_BUCKETS,
     DURATION_HISTOGRAMS,
     FEEDBACK_DIMENSIONS,
     INTERACTION_DIMENSIONS,
@@ -292,9 +293,18 @@ def duration_stats_query(
     the durations of those few buckets are then read and ranked. A value's bucket rises with the
     value, so the r-th smallest value is the (r − count below its bucket)-th smallest of its bucket.
     """
-    # The durations sorted by bucket (analytics/facts.py): the fetch below reads only its buckets' row groups.
-    table = duration_facts
     column = DURATION_COLUMNS[s.kpi]
+    table: FromClause
+    if s.grain or s.by:
+        # Many groups or periods want many buckets: the facts in time order, pruned by date, cost less.
+        table = source.facts(s.kpi)
+        value, bucket = table.c[column], table.c[DURATION_BUCKETS[column]]
+        present = [value.is_not(None), value >= 0]
+    else:
+        # One total wants a few buckets: the durations sorted by bucket (analytics/facts.py), of which
+        # the fetch below reads only those buckets' row groups (at 10 M, 26 ms against 98 ms).
+        table = duration_facts
+        value, bucket, present = table.c.x, table.c.b, [table.c.metric == column]
     start = since or s.start
     wide = Slice(s.kpi, start, s.end, s.grain, s.by, s.filters)
 
@@ -314,9 +324,9 @@ def duration_stats_query(
     keys = keys_of(table)
     names = [str(k.key) for k in keys]
     facts = (
-        select(*keys, cell_of(table), table.c.x, table.c.b)
+        select(*keys, cell_of(table), value.label("x"), bucket.label("b"))
         .select_from(table)
-        .where(table.c.metric == column, *_where(table, source, wide))
+        .where(*present, *_where(table, source, wide))
         .cte("f")
     )
     f = facts.c

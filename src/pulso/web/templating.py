@@ -184,7 +184,8 @@ SESSION_FLASH = "flash"
 
 def flash(request: Request, message: str, kind: str = "ok") -> None:
     """A message shown once on the next full page (kind: ok, error)."""
-    request.session.setdefault(SESSION_FLASH, []).append({"kind": kind, "text": message})
+    # A new list, not an append: the session is saved when one of its keys is set, not when a value mutates.
+    request.session[SESSION_FLASH] = [*request.session.get(SESSION_FLASH, []), {"kind": kind, "text": message}]
 
 
 def tr(request: Request, user: PageUser | None, message: str) -> str:
