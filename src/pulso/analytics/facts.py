@@ -299,6 +299,15 @@ DURATION_HISTOGRAMS: tuple[DurationHistogram, ...] = (
     DurationHistogram("duration_hist_day_team", ("team_id", "agent_id")),
     DurationHistogram("duration_hist_day_product", ("product_id",)),
     DurationHistogram("duration_hist_day_customer", ("segment", "region", "is_key_account")),
+    # One dimension each, for breakdowns without filters: a histogram over several dimensions holds
+    # about as many rows as the facts at 10 M (touchpoint × stage × channel × segment × bucket × day).
+    DurationHistogram("duration_hist_day_by_touchpoint", ("touchpoint_id",)),
+    DurationHistogram("duration_hist_day_by_stage", ("stage_id",)),
+    DurationHistogram("duration_hist_day_by_team", ("team_id",)),
+    DurationHistogram("duration_hist_day_by_channel", ("channel",)),
+    DurationHistogram("duration_hist_day_by_segment", ("segment",)),
+    DurationHistogram("duration_hist_day_by_region", ("region",)),
+    DurationHistogram("duration_hist_day_by_key_account", ("is_key_account",)),
 )
 
 
