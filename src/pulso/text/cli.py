@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -185,3 +186,111 @@ def discover(
         for t in themes:
             console.print(f"{t.size:>6,}  {', '.join(t.key_words[:8])}")
     console.print(f"{len(themes)} themes proposed / temas propuestos")
+
+
+@text_app.command("eval")
+def evaluate(
+    data: Annotated[
+        Path, typer.Option(help="The labelled files (airline_tweets_en.csv, spanish_airline_tweets_es.csv).")
+    ] = Path("../shared/data"),
+    cache: Annotated[Path | None, typer.Option(help="Keep the files' embeddings here between runs.")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write every figure as JSON.")] = None,
+    learning: Annotated[bool, typer.Option("--learning/--no-learning", help="Run the k-fold learning curves.")] = True,
+    speed_n: Annotated[int, typer.Option("--speed-n", help="Tweets timed through the whole pipeline.")] = 3000,
+) -> None:
+    """Measure the analysis on labelled public data: language, sentiment as shipped and after learning,
+    topics, discovered themes, speed and memory. / Mide la calidad y la velocidad del análisis."""
+    from dataclasses import asdict
+
+    from rich.table import Table
+
+    from pulso.text.analysis import eval_pipeline, eval_sentiment, eval_topics
+    from pulso.text.analysis.pipeline import Analyzer
+
+    missing = [name for name in eval_sentiment.FILES.values() if not (data / name).exists()]
+    if missing:
+        console.print(f"[red]error[/]: {data} lacks {', '.join(missing)} (see ../shared/data/README.md)")
+        raise typer.Exit(2)
+    out = Console()
+    sizes: tuple[int | None, ...] = (200, 1000, None) if learning else ()
+    report = eval_sentiment.run(data, cache_dir=cache, sizes=sizes)
+
+    table = Table(title="Language / idioma (share detected as the file's language)")
+    for column in ("file", "n", "accuracy", "1–3 words", "4+ words"):
+        table.add_column(column, justify="right")
+    for lang in report.languages:
+        table.add_row(
+            lang.language,
+            f"{lang.n:,}",
+            f"{lang.accuracy:.3f}",
+            f"{lang.short_accuracy:.3f} (n={lang.short_n:,})",
+            f"{lang.long_accuracy:.3f} (n={lang.long_n:,})",
+        )
+    out.print(table)
+
+    table = Table(title="Sentiment / sentimiento (3 classes; AUC: positive vs negative from the score)")
+    for column in ("file", "model", "accuracy", "macro-F1", "AUC"):
+        table.add_column(column, justify="right")
+    for language, s in report.shipped.items():
+        table.add_row(language, "as shipped", f"{s.accuracy:.3f}", f"{s.macro_f1:.3f}", f"{s.auc:.3f}")
+    for p in report.learned:
+        what = "all labels" if p.size is None else f"{p.size:,} labels"
+        table.add_row(
+            p.language,
+            f"+ {what} ({p.folds}-fold)",
+            f"{p.accuracy:.3f}",
+            f"{p.macro_f1:.3f} ± {p.macro_f1_std:.3f}",
+            f"{p.auc:.3f} ± {p.auc_std:.3f}",
+        )
+    out.print(table)
+
+    topics = eval_topics.evaluate(data, cache_dir=cache, learning=learning)
+    table = Table(title="Topics / temas: airline negative reasons, forced top-1 among nine")
+    for column in ("subset", "n", "accuracy (calibrated)", "accuracy (not calibrated)"):
+        table.add_column(column, justify="right")
+    cal, raw = topics["accuracy_calibrated"], topics["accuracy_uncalibrated"]
+    for key, label in (
+        ("overall", "all"),
+        ("high_confidence", f"confidence ≥ {cal['high_confidence_threshold']}"),
+        ("without_leak", "without leaked label strings"),
+        ("high_confidence_without_leak", "high confidence, no leak"),
+    ):
+        table.add_row(label, f"{cal[key]['n']:,}", f"{cal[key]['accuracy']:.3f}", f"{raw[key]['accuracy']:.3f}")
+    out.print(table)
+    d = topics["discovery"]
+    out.print(
+        f"Discovered themes / temas descubiertos: AMI {d['ami']:.3f} against the reasons "
+        f"({d['themes']} themes, {d['unassigned']:,} of {d['n']:,} tweets in none, {d['seconds']:.1f} s)"
+    )
+    for point in topics.get("learning", []):
+        out.print(
+            f"  topics after {point['corrections']:,} corrections: accuracy {point['held_out']['accuracy']:.3f} "
+            f"on {point['held_out']['n']:,} held-out tweets"
+        )
+
+    analyzer = Analyzer.shipped()
+    tweets = eval_sentiment.load(data, "en").texts + eval_sentiment.load(data, "es").texts
+    tweets = tweets[::3][:speed_n]
+    speeds = [
+        eval_pipeline.measure(analyzer, tweets, "tweets"),
+        eval_pipeline.measure(analyzer, eval_pipeline.reviews_from(tweets * 4)[: max(200, speed_n // 10)], "reviews"),
+    ]
+    for sp in speeds:
+        out.print(
+            f"Whole pipeline / todo el análisis, {sp.kind} ({sp.mean_chars:.0f} characters on average): "
+            f"{sp.per_second:,.0f} comments/s ({sp.n:,} in {sp.seconds:.1f} s, {os.cpu_count()} cores)"
+        )
+    memory = eval_pipeline.resident_mib()
+    out.print(f"Memory of this process with the models loaded / memoria: {memory:,.0f} MiB resident")
+    if json_out is not None:
+        payload = {
+            "languages": [asdict(x) for x in report.languages],
+            "sentiment_shipped": {k: asdict(v) for k, v in report.shipped.items()},
+            "sentiment_learned": [asdict(x) for x in report.learned],
+            "topics": topics,
+            "pipeline": [asdict(x) for x in speeds],
+            "memory_mib": memory,
+            "cores": os.cpu_count(),
+        }
+        json_out.write_text(json.dumps(payload, indent=2, default=float), encoding="utf-8")
+        console.print(f"written to {json_out}")
