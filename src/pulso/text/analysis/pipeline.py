@@ -1,14 +1,17 @@
 """The whole analysis of a batch of comments: language, one embedding pass, sentiment, topics, key phrases.
 
-    from pulso.text.analysis.pipeline import Analyzer
-    for a in Analyzer.shipped().analyze(["El pedido llegó tarde", "Great staff"]):
-        print(a.language, a.sentiment, a.score, [t.key for t in a.topics], a.key_phrases)
+from pulso.text.analysis.pipeline import Analyzer
+for a in Analyzer.shipped().analyze(["El pedido llegó tarde", "Great staff"]):
+    print(a.language, a.sentiment, a.score, [t.key for t in a.topics], a.key_phrases)
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
 
 from pulso.text.analysis.embed import Embedder, default_embedder
 from pulso.text.analysis.keyphrases import key_phrases_many
@@ -54,7 +57,16 @@ class Analyzer:
         languages = detect_many(cleaned)
         vectors = self.embedder.encode(cleaned)
         predicted = self.sentiment.predict(cleaned, vectors=vectors, languages=languages)
-        hits = self.topics.assign(cleaned, vectors=vectors, score_fn=self.sentiment.scores, languages=languages)
+        # Clause sentiment for topics: a comment with one clause is scored already; embed only real clauses.
+        known = {text: s.score for text, s in zip(cleaned, predicted, strict=True)}
+
+        def scores(pieces: Sequence[str]) -> npt.NDArray[np.float64]:
+            missing = list(dict.fromkeys(p for p in pieces if p not in known))
+            if missing:
+                known.update(zip(missing, (float(x) for x in self.sentiment.scores(missing)), strict=True))
+            return np.array([known[p] for p in pieces], dtype=np.float64)
+
+        hits = self.topics.assign(cleaned, vectors=vectors, score_fn=scores, languages=languages)
         keys = key_phrases_many(cleaned, languages, top=phrases)
         out = []
         for text, lang, s, topic_hits, kp in zip(cleaned, languages, predicted, hits, keys, strict=True):
@@ -63,4 +75,3 @@ class Analyzer:
                 continue
             out.append(Annotation(lang, s.label, float(s.score), tuple(topic_hits), tuple(kp)))
         return out
-
