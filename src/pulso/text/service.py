@@ -102,7 +102,8 @@ def analyzer(session: Session) -> Analyzer:
     topics = None
     if topics_row is not None:
         learned = TopicModel.from_bytes(topics_row.data, embedder)
-        topics = learned if learned.taxonomy.version == tax.version else None  # a taxonomy edit retires it
+        # After a taxonomy edit the corrections of the topics that remain still count.
+        topics = learned if learned.taxonomy.version == tax.version else learned.with_taxonomy(tax)
     built = Analyzer(sentiment, topics or TopicModel(tax, embedder), embedder)
     with _cache_lock:
         _cache.clear()  # one generation of models per process
