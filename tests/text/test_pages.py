@@ -196,7 +196,7 @@ def test_explorer_filters_by_sentiment_and_topic_and_takes_corrections(
     assert admin.get("/feedback?sentiment=angry").status_code == 422
     # The comment's matching words are marked; the chips show on the row.
     listed = admin.get(f"/feedback?topic={A}").text
-    assert "<mark>comentario</mark>" in listed
+    assert '<mark class="topic-term">comentario</mark>' in listed
     assert 'class="chip topic-chip"' in listed
 
     target = ids[0]

@@ -277,16 +277,29 @@ def comment_spans(
     analysis: text.CommentAnalysis | None = None,
     *,
     limit: int | None = COMMENT_PREVIEW,
-) -> list[tuple[str, bool]]:
-    """The comment cut into pieces to show, search terms and the words that made each topic marked;
-    long comments are shortened."""
+) -> list[tuple[str, str]]:
+    """The comment cut into (piece, kind) to show: kind "search" for the search terms, "topic" for the
+    words that made a topic, "" otherwise (a search hit wins); long comments are shortened."""
     if not comment:
         return []
-    if analysis is not None:
-        found = [logic.fold_text(word) for topic in analysis.topics for word in topic.terms]
-        terms = [*terms, *(t for t in dict.fromkeys(found) if t and t not in terms)]
     shown = comment if limit is None or len(comment) <= limit else comment[:limit].rstrip() + "…"
-    return logic.highlight_spans(shown, terms)
+    found = [logic.fold_text(w) for topic in analysis.topics for w in topic.terms] if analysis is not None else []
+    topic_terms = [t for t in dict.fromkeys(found) if t and t not in terms]
+    kinds = ["search" if hit else "" for piece, hit in logic.highlight_spans(shown, terms) for _ in piece]
+    if topic_terms:
+        position = 0
+        for piece, hit in logic.highlight_spans(shown, topic_terms):
+            for offset in range(len(piece)):
+                if hit and not kinds[position + offset]:
+                    kinds[position + offset] = "topic"
+            position += len(piece)
+    spans: list[tuple[str, str]] = []
+    for ch, kind in zip(shown, kinds, strict=True):
+        if spans and spans[-1][1] == kind:
+            spans[-1] = (spans[-1][0] + ch, kind)
+        else:
+            spans.append((ch, kind))
+    return spans
 
 
 def row_context() -> dict[str, Any]:

@@ -28,7 +28,7 @@ from pulso.interactions.enums import Channel
 from pulso.interactions.models import Interaction
 from pulso.kit.db import utcnow
 from pulso.kit.errors import ValidationFailed
-from pulso.kit.export import spreadsheet_safe
+from pulso.kit.export import csv_cell
 from pulso.metrics import service
 from pulso.metrics.logic import preset_range
 from pulso.metrics.repository import INTERACTION_KPIS
@@ -866,25 +866,12 @@ def overview(request: Request, user: CurrentUser, session: DbSession) -> Respons
 # --------------------------------------------------------------------------- CSV exports
 
 
-def _cell(value: Any) -> Any:
-    """Numbers as plain decimals; text a spreadsheet would run as a formula is quoted."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(round(value, 6))
-    if isinstance(value, int | date):
-        return str(value)
-    return spreadsheet_safe(str(value))
-
-
 def _csv(name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
     for row in rows:
-        writer.writerow([_cell(v) for v in row])
+        writer.writerow([csv_cell(v) for v in row])
     return Response(
         buffer.getvalue().encode("utf-8"),
         media_type="text/csv; charset=utf-8",

@@ -28,7 +28,7 @@ from pulso.feedback import logic as feedback_logic
 from pulso.feedback import service as feedback
 from pulso.kit.db import utcnow
 from pulso.kit.errors import ValidationFailed
-from pulso.kit.export import spreadsheet_safe
+from pulso.kit.export import csv_cell
 from pulso.metrics import pages as overview
 from pulso.metrics import service as metrics
 from pulso.text import logic, service
@@ -277,18 +277,6 @@ def topics(request: Request, user: CurrentUser, session: DbSession) -> Response:
     return render(request, "text/topics.html", context, user=user, status_code=422 if tv.errors else 200)
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(round(value, 6))
-    if isinstance(value, int | date):
-        return str(value)
-    return spreadsheet_safe(str(value))
-
-
 CSV_HEADER = (
     "level",
     "parent",
@@ -366,9 +354,9 @@ def topics_csv(request: Request, user: CurrentUser, session: DbSession) -> Respo
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_HEADER)
     for group in sorted_groups(report.groups, prepared.tv.sort):
-        writer.writerow([_cell(v) for v in _csv_line(group, "parent" if group.children else "topic", view)])
+        writer.writerow([csv_cell(v) for v in _csv_line(group, "parent" if group.children else "topic", view)])
         for child in group.children:
-            writer.writerow([_cell(v) for v in _csv_line(child, "topic", view)])
+            writer.writerow([csv_cell(v) for v in _csv_line(child, "topic", view)])
     name = f"pulso-topics-{view.start}-{view.end}.csv"
     return Response(
         buffer.getvalue().encode("utf-8"),
