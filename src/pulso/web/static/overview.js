@@ -80,14 +80,6 @@
     });
   }
 
-  function disposeCharts(root) {
-    if (!window.echarts) { return; }
-    root.querySelectorAll("[data-trend-chart]").forEach(function (el) {
-      var chart = window.echarts.getInstanceByDom(el);
-      if (chart) { chart.dispose(); }
-    });
-  }
-
   // Download a chart as PNG: <button data-export-png="chart-id">.
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-export-png]");
@@ -103,72 +95,5 @@
     link.remove();
   });
 
-  // The dates count only for "custom": other presets disable them (and keep them out of the URL).
-  function syncDates(form) {
-    var period = form.querySelector("[data-period]");
-    if (!period) { return; }
-    form.querySelectorAll("[data-custom-date]").forEach(function (input) {
-      input.disabled = period.value !== "custom";
-    });
-  }
-
-  function submit(form) {
-    if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
-  }
-
-  document.addEventListener("change", function (event) {
-    var target = event.target;
-    var form = document.getElementById(FORM_ID);
-    if (!form || !target.form || target.form !== form) { return; }
-    if (target.matches("[data-period]")) {
-      syncDates(form);
-      if (target.value === "custom") {
-        var first = form.querySelector("[data-custom-date]");
-        if (first) { first.focus(); }
-        return;
-      }
-    }
-    if (target.matches("[data-custom-date]")) {
-      var from = form.elements.namedItem("from");
-      var to = form.elements.namedItem("to");
-      if (!from.value || !to.value) { return; }
-    }
-    submit(form);
-  });
-
-  // After HTMX swapped the results: draw the new chart, show the range the server chose.
-  document.addEventListener("htmx:beforeSwap", function (event) {
-    if (event.detail.target && event.detail.target.id === "overview-results") { disposeCharts(event.detail.target); }
-  });
-  document.addEventListener("htmx:afterSettle", function (event) {
-    var target = event.detail.target;
-    if (!target || target.id !== "overview-results") { return; }
-    initCharts(target);
-    var range = target.querySelector("[data-range-start]");
-    var form = document.getElementById(FORM_ID);
-    if (range && form && form.elements.namedItem("period").value !== "custom") {
-      form.elements.namedItem("from").value = range.getAttribute("data-range-start");
-      form.elements.namedItem("to").value = range.getAttribute("data-range-end");
-    }
-  });
-
-  var resizing = null;
-  window.addEventListener("resize", function () {
-    window.clearTimeout(resizing);
-    resizing = window.setTimeout(function () {
-      if (!window.echarts) { return; }
-      document.querySelectorAll("[data-trend-chart]").forEach(function (el) {
-        var chart = window.echarts.getInstanceByDom(el);
-        if (chart) { chart.resize(); }
-      });
-    }, 150);
-  });
-
-  function start() {
-    document.documentElement.classList.add("ov-js");
-    var form = document.getElementById(FORM_ID);
-    if (form) { syncDates(form); }
-    initCharts(document);
-  }
-  if (document.readyState !== "loading") { start(); } else { document.addEventListener("DOMContentLoaded", start); }
+  window.PulsoView.wire({ formId: FORM_ID, resultsId: "overview-results", chartSelector: "[data-trend-chart]", initCharts: initCharts });
 })();

@@ -36,28 +36,6 @@
     });
   }
 
-  function syncDates(form) {
-    var period = form.querySelector("[data-period]");
-    if (!period) { return; }
-    form.querySelectorAll("[data-custom-date]").forEach(function (input) { input.disabled = period.value !== "custom"; });
-  }
-
-  function submit(form) { if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); } }
-
-  document.addEventListener("change", function (event) {
-    var target = event.target;
-    var form = document.getElementById(FORM_ID);
-    if (!form || target.form !== form) { return; }
-    if (target.matches("[data-period]")) {
-      syncDates(form);
-      if (target.value === "custom") { return; }
-    }
-    if (target.matches("[data-custom-date]")) {
-      if (!form.elements.namedItem("from").value || !form.elements.namedItem("to").value) { return; }
-    }
-    submit(form);
-  });
-
   // A sort link swaps the results: keep the form's sort in step, so the next filter keeps it.
   document.addEventListener("click", function (event) {
     var link = event.target.closest("a[data-sort]");
@@ -67,43 +45,5 @@
     if (sort) { form.elements.namedItem("sort").value = sort; }
   });
 
-  document.addEventListener("htmx:beforeSwap", function (event) {
-    var target = event.detail.target;
-    if (!target || target.id !== RESULTS_ID || !window.echarts) { return; }
-    target.querySelectorAll("[data-topics-chart]").forEach(function (el) {
-      var chart = window.echarts.getInstanceByDom(el);
-      if (chart) { chart.dispose(); }
-    });
-  });
-  document.addEventListener("htmx:afterSettle", function (event) {
-    var target = event.detail.target;
-    if (!target || target.id !== RESULTS_ID) { return; }
-    initCharts(target);
-    var range = target.querySelector("[data-range-start]");
-    var form = document.getElementById(FORM_ID);
-    if (range && form && form.elements.namedItem("period").value !== "custom") {
-      form.elements.namedItem("from").value = range.getAttribute("data-range-start");
-      form.elements.namedItem("to").value = range.getAttribute("data-range-end");
-    }
-  });
-
-  var resizing = null;
-  window.addEventListener("resize", function () {
-    window.clearTimeout(resizing);
-    resizing = window.setTimeout(function () {
-      if (!window.echarts) { return; }
-      document.querySelectorAll("[data-topics-chart]").forEach(function (el) {
-        var chart = window.echarts.getInstanceByDom(el);
-        if (chart) { chart.resize(); }
-      });
-    }, 150);
-  });
-
-  function start() {
-    document.documentElement.classList.add("ov-js");
-    var form = document.getElementById(FORM_ID);
-    if (form) { syncDates(form); }
-    initCharts(document);
-  }
-  if (document.readyState !== "loading") { start(); } else { document.addEventListener("DOMContentLoaded", start); }
+  window.PulsoView.wire({ formId: FORM_ID, resultsId: RESULTS_ID, chartSelector: "[data-topics-chart]", initCharts: initCharts });
 })();
