@@ -174,3 +174,37 @@ def test_taxonomy_edits_are_validated_and_change_the_model(runtime: Runtime) -> 
         service.delete_topic(session, MANAGER, "loyalty.points")
         with pytest.raises(NotFound):
             service.delete_topic(session, MANAGER, "loyalty.points")
+
+
+def test_distinctive_terms_per_segment(runtime: Runtime) -> None:
+    from pulso.text.models import FeedbackText as Analysed
+    from tests.factories import make_customer
+
+    with runtime.sessions() as session, session.begin():
+        make_org(session)
+        premium = make_customer(session, segment="Premium")
+        pyme = make_customer(session, segment="Pyme")
+        for i in range(40):
+            make_feedback(session, customer_id=premium.id, comment=f"La sala vip del aeropuerto estaba llena {i}")
+            make_feedback(session, customer_id=pyme.id, comment=f"La factura mensual llegó con recargo {i}")
+        rows = session.scalars(select(Feedback)).all()
+        for row in rows:
+            session.add(
+                Analysed(
+                    feedback_id=row.id,
+                    language="es",
+                    sentiment="negative",
+                    sentiment_score=-0.5,
+                    model_version="test",
+                    topics="",
+                )
+            )
+    with runtime.sessions() as session, session.begin():
+        groups = {g.group: g for g in service.distinctive_terms_by(session, "segment", language="es")}
+        assert set(groups) == {"Premium", "Pyme"}
+        assert groups["Premium"].comments == 40
+        premium_terms = [t for t, _ in groups["Premium"].terms]
+        assert any(t.startswith("vip") or t.startswith("aeropuert") for t in premium_terms), premium_terms
+        assert not any(t.startswith("factur") for t in premium_terms)
+        with pytest.raises(ValidationFailed, match="by"):
+            service.distinctive_terms_by(session, "shoe_size")

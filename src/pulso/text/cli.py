@@ -294,3 +294,31 @@ def evaluate(
         }
         json_out.write_text(json.dumps(payload, indent=2, default=float), encoding="utf-8")
         console.print(f"written to {json_out}")
+
+
+@text_app.command()
+def terms(
+    by: Annotated[str, typer.Option(help="segment, channel, touchpoint, product or sentiment.")] = "segment",
+    language: Annotated[str, typer.Option(help="es or en (words are stemmed per language).")] = "es",
+    top: Annotated[int, typer.Option(help="Words per group.")] = 12,
+    limit: Annotated[int, typer.Option(help="Newest analysed comments to read.")] = 20_000,
+) -> None:
+    """The words each group's comments use more than the others' (z-scores). / Palabras distintivas por grupo."""
+    from pulso.kit.errors import PulsoError
+    from pulso.runtime import get_runtime
+    from pulso.text import service
+
+    runtime = get_runtime()
+    runtime.migrate()
+    try:
+        with runtime.sessions() as session, session.begin():
+            groups = service.distinctive_terms_by(session, by, language=language, top=top, limit=limit)
+    except PulsoError as exc:
+        console.print(f"[red]error[/]: {exc.message}")
+        raise typer.Exit(2) from exc
+    out = Console()
+    for g in groups:
+        words = ", ".join(f"{term} ({z:.1f})" for term, z in g.terms)
+        out.print(f"[bold]{g.group}[/] ({g.comments:,} comments): {words or '—'}")
+    if not groups:
+        console.print("No group has 30 analysed comments in that language yet / ningún grupo tiene 30 comentarios")

@@ -311,3 +311,44 @@ def topic_usage_all(session: Session) -> dict[str, int]:
     """How many comments carry each topic (operational store), for the taxonomy editor."""
     query = select(FeedbackTopic.topic_key, func.count()).group_by(FeedbackTopic.topic_key)
     return {k: int(n) for k, n in session.execute(query)}
+
+
+# --------------------------------------------------------------------------- distinctive terms
+
+
+def _group_column(dimension: str) -> tuple[Any, list[tuple[Any, Any]]]:
+    """The column that names a comment's group, and the joins it needs (read-only, like analytics/facts.py)."""
+    from pulso.catalog.models import Product
+    from pulso.customers.models import Customer
+    from pulso.journeys.models import Touchpoint
+
+    if dimension == "channel":
+        return Feedback.channel, []
+    if dimension == "sentiment":
+        return func.coalesce(FeedbackText.corrected_sentiment, FeedbackText.sentiment), []
+    if dimension == "segment":
+        return Customer.segment, [(Customer, Customer.id == Feedback.customer_id)]
+    if dimension == "touchpoint":
+        return Touchpoint.name, [(Touchpoint, Touchpoint.id == Feedback.touchpoint_id)]
+    if dimension == "product":
+        return Product.name, [(Product, Product.id == Feedback.product_id)]
+    raise KeyError(dimension)
+
+
+GROUP_DIMENSIONS = ("segment", "channel", "touchpoint", "product", "sentiment")
+
+
+def grouped_comments(session: Session, dimension: str, language: str, *, limit: int) -> list[tuple[str, str]]:
+    """(group, comment) of the newest `limit` analysed comments in `language` that have a group."""
+    column, joins = _group_column(dimension)
+    query = (
+        select(column, Feedback.comment)
+        .select_from(Feedback)
+        .join(FeedbackText, FeedbackText.feedback_id == Feedback.id)
+        .where(FeedbackText.language == language, column.is_not(None))
+        .order_by(Feedback.id.desc())
+        .limit(limit)
+    )
+    for model, condition in joins:
+        query = query.join(model, condition)
+    return [(str(getattr(g, "value", g)), str(c or "")) for g, c in session.execute(query)]

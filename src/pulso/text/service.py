@@ -748,3 +748,43 @@ def taxonomy_entries(session: Session) -> list[TaxonomyEntry]:
 def taxonomy_is_edited(session: Session) -> bool:
     """Whether the organisation has its own copy of the taxonomy yet."""
     return bool(repository.taxonomy_rows(session))
+
+
+# --------------------------------------------------------------------------- distinctive terms per segment
+
+
+@dataclass(frozen=True)
+class GroupTerms:
+    group: str
+    comments: int
+    terms: list[tuple[str, float]]  # (term, z): over-represented against the other groups' comments
+
+
+def distinctive_terms_by(
+    session: Session,
+    dimension: str,
+    *,
+    language: str = "es",
+    limit: int = 20_000,
+    top: int = 12,
+    min_comments: int = 30,
+) -> list[GroupTerms]:
+    """The words each group's comments use more than the rest (log-odds with an informative prior, z-scores)."""
+    from pulso.text.analysis.keyphrases import distinctive_terms
+
+    if dimension not in repository.GROUP_DIMENSIONS:
+        names = ", ".join(repository.GROUP_DIMENSIONS)
+        raise ValidationFailed(f"by: use one of {names} / use una de {names}")
+    if language not in ("es", "en"):
+        raise ValidationFailed("language: es or en / idioma: es o en")
+    rows = repository.grouped_comments(session, dimension, language, limit=limit)
+    by_group: dict[str, list[str]] = {}
+    for group, comment in rows:
+        by_group.setdefault(group, []).append(comment)
+    out = []
+    for group, comments in sorted(by_group.items(), key=lambda item: -len(item[1])):
+        if len(comments) < min_comments:
+            continue
+        rest = [c for g, cs in by_group.items() if g != group for c in cs]
+        out.append(GroupTerms(group, len(comments), distinctive_terms(comments, rest, language, top=top)))
+    return out
