@@ -32,7 +32,6 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from pulso.analytics.facts import (
-    DURATION_BUCKETS,
     DURATION_HISTOGRAMS,
     FEEDBACK_DIMENSIONS,
     INTERACTION_DIMENSIONS,
@@ -294,17 +293,11 @@ def duration_stats_query(
     value, so the r-th smallest value is the (r − count below its bucket)-th smallest of its bucket.
     """
     column = DURATION_COLUMNS[s.kpi]
-    table: FromClause
-    if s.grain or s.by:
-        # Many groups or periods want many buckets: the facts in time order, pruned by date, cost less.
-        table = source.facts(s.kpi)
-        value, bucket = table.c[column], table.c[DURATION_BUCKETS[column]]
-        present = [value.is_not(None), value >= 0]
-    else:
-        # One total wants a few buckets: the durations sorted by bucket (analytics/facts.py), of which
-        # the fetch below reads only those buckets' row groups (at 10 M, 26 ms against 98 ms).
-        table = duration_facts
-        value, bucket, present = table.c.x, table.c.b, [table.c.metric == column]
+    # The durations sorted by bucket (analytics/facts.py): the fetch below reads only the row groups of
+    # the buckets it wants. At 10 M a card takes 19 ms instead of 98 ms, a year by product 172 ms of CPU
+    # instead of 732 ms; short breakdowns cost about what the time-ordered facts cost.
+    table = duration_facts
+    value, bucket = table.c.x, table.c.b
     start = since or s.start
     wide = Slice(s.kpi, start, s.end, s.grain, s.by, s.filters)
 
@@ -326,7 +319,7 @@ def duration_stats_query(
     facts = (
         select(*keys, cell_of(table), value.label("x"), bucket.label("b"))
         .select_from(table)
-        .where(*present, *_where(table, source, wide))
+        .where(table.c.metric == column, *_where(table, source, wide))
         .cte("f")
     )
     f = facts.c
