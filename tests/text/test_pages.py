@@ -316,3 +316,17 @@ def test_accepting_a_theme_creates_a_topic(
     # Too few comments without a topic: the search ends at once and says how long it took.
     assert _post(client, "/topics/themes/discover", {}).status_code == 303  # type: ignore[attr-defined]
     assert "temas propuestos" in client.get("/topics/taxonomy").text
+
+
+def test_the_explorer_csv_carries_sentiment_and_topics(browser: Callable[[Role], TestClient], data: Data) -> None:
+    import csv
+    import io
+
+    body = browser(Role.ADMIN).get("/feedback.csv", params={"topic": A}).content.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert rows
+    assert all(A in r["topics"].split("|") for r in rows)
+    assert {r["sentiment"] for r in rows} <= {"negative", "neutral", "positive"}
+    assert all(-1 <= float(r["sentiment_score"]) <= 1 for r in rows)
+    everything = list(csv.DictReader(io.StringIO(browser(Role.ADMIN).get("/feedback.csv").content.decode("utf-8-sig"))))
+    assert any(r["sentiment"] == "" and r["topics"] == "" for r in everything)  # the comment never analysed

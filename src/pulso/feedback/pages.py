@@ -392,8 +392,9 @@ def export_csv(request: Request, session: DbSession, user: CurrentUser) -> Respo
         with runtime.sessions(bind=bind) as export_session, export_session.begin():
             for chunk in service.export_feedback(export_session, principal, filters, limit=EXPORT_LIMIT):
                 labels = service.feedback_labels(export_session, chunk)
+                analyses = text.analyses_of(export_session, [row.id for row in chunk], "en")
                 for row in chunk:
-                    writer.writerow(csv_row(row, labels, zone))
+                    writer.writerow(csv_row(row, labels, zone, analyses.get(row.id)))
                 yield buffer.getvalue().encode()
                 buffer.seek(0)
                 buffer.truncate()
@@ -423,10 +424,17 @@ CSV_HEADER = (
     "ces",
     "rating",
     "comment",
+    "sentiment",
+    "sentiment_score",
+    "topics",
 )
 
 
-def csv_row(row: Feedback, labels: FeedbackLabels, zone: ZoneInfo) -> list[Any]:
+def csv_row(
+    row: Feedback, labels: FeedbackLabels, zone: ZoneInfo, analysis: text.CommentAnalysis | None = None
+) -> list[Any]:
+    """One line of the export; the text analysis (a person's correction first) where the comment has one."""
+
     def label(mapping: Mapping[int, Any], key: int | None, part: int | None = None) -> str:
         if key is None or key not in mapping:
             return ""
@@ -448,6 +456,9 @@ def csv_row(row: Feedback, labels: FeedbackLabels, zone: ZoneInfo) -> list[Any]:
         row.interaction_id or "",
         *("" if v is None else v for v in (row.nps, row.csat, row.ces, row.rating)),
         spreadsheet_safe(row.comment or ""),
+        analysis.sentiment if analysis else "",
+        round(analysis.score, 4) if analysis else "",
+        "|".join(t.key for t in analysis.topics) if analysis else "",
     ]
 
 
