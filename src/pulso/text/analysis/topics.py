@@ -76,6 +76,20 @@ def _text_hash(text: str) -> bytes:
     return hashlib.sha256(" ".join(fold(text).split()).encode("utf-8")).digest()[:16]
 
 
+# The decision parameters of a TopicModel: kept with a saved model and by every copy of it.
+_PARAMS = (
+    "threshold",
+    "margin",
+    "max_topics",
+    "max_weight",
+    "keyword_boost",
+    "near_copy",
+    "max_keyword_matches",
+    "linear_weight",
+    "min_corrections",
+)
+
+
 class TopicModel:
     """Assigns comments to the leaf topics of a taxonomy; immutable (learn returns a new model)."""
 
@@ -227,30 +241,16 @@ class TopicModel:
             "format": _FORMAT,
             "embedder": getattr(self._embedder, "name", None) or "use-multilingual-v3",
             "taxonomy": taxonomy_to_dict(self.taxonomy),
-            "params": {
-                "threshold": self.threshold,
-                "margin": self.margin,
-                "max_topics": self.max_topics,
-                "max_weight": self.max_weight,
-                "keyword_boost": self.keyword_boost,
-                "near_copy": self.near_copy,
-                "max_keyword_matches": self.max_keyword_matches,
-                "linear_weight": self.linear_weight,
-                "min_corrections": self.min_corrections,
-            },
+            "params": self._params(),
         }
+
+    def _params(self) -> dict[str, Any]:
+        """The decision parameters, as the constructor takes them."""
+        return {name: getattr(self, name) for name in _PARAMS}
 
     def _replace(self, **changes: Any) -> TopicModel:
         params: dict[str, Any] = {
-            "threshold": self.threshold,
-            "margin": self.margin,
-            "max_topics": self.max_topics,
-            "max_weight": self.max_weight,
-            "keyword_boost": self.keyword_boost,
-            "near_copy": self.near_copy,
-            "max_keyword_matches": self.max_keyword_matches,
-            "linear_weight": self.linear_weight,
-            "min_corrections": self.min_corrections,
+            **self._params(),
             "_seed_vectors": self._seed_vectors,
             "_corrections": self._corrections,
             "_bias": self._bias,
@@ -661,19 +661,7 @@ class TopicModel:
 
     def with_taxonomy(self, taxonomy: Taxonomy) -> TopicModel:
         """A model of another taxonomy (e.g. with an accepted theme) keeping the corrections of topics it still has."""
-        new = TopicModel(
-            taxonomy,
-            self._embedder,
-            threshold=self.threshold,
-            margin=self.margin,
-            max_topics=self.max_topics,
-            max_weight=self.max_weight,
-            keyword_boost=self.keyword_boost,
-            near_copy=self.near_copy,
-            max_keyword_matches=self.max_keyword_matches,
-            linear_weight=self.linear_weight,
-            min_corrections=self.min_corrections,
-        )
+        new = TopicModel(taxonomy, self._embedder, **self._params())
         vectors, pos, neg, hashes = self._corrections
         columns = [(new._index[key], i) for i, key in enumerate(self.keys) if key in new._index]
         new_pos = np.zeros((len(vectors), len(new.keys)), np.bool_)
