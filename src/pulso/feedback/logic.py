@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, TypeVar
 
 import numpy as np
 import polars as pl
@@ -19,6 +19,8 @@ import polars as pl
 from pulso.feedback.enums import FeedbackSource, ImportKind
 from pulso.interactions.enums import Channel, InteractionStatus
 from pulso.kit.errors import ValidationFailed
+
+T = TypeVar("T")
 
 ROW = "__row"  # the row number as the user sees it in the file (header = row 1)
 
@@ -1274,9 +1276,9 @@ def search_terms(query: str | None) -> list[str]:
     return terms[:MAX_SEARCH_TERMS]
 
 
-def highlight_spans(text: str, terms: Sequence[str]) -> list[tuple[str, bool]]:
-    """`text` cut into (piece, is_match) so that each occurrence of a folded term is marked in the
-    original spelling: the term "atencion" marks "Atención"."""
+def matched_characters(text: str, terms: Sequence[str]) -> list[bool]:
+    """For each character of `text`, whether an occurrence of a folded term covers it: the term
+    "atencion" covers "Atención"."""
     origin: list[int] = []  # for each character of the folded text, the original character it came from
     pieces: list[str] = []
     for index, ch in enumerate(text):
@@ -1291,13 +1293,24 @@ def highlight_spans(text: str, terms: Sequence[str]) -> list[tuple[str, bool]]:
             for position in range(start, start + len(term)):
                 marked[origin[position]] = True
             start = folded_text.find(term, start + len(term))
-    spans: list[tuple[str, bool]] = []
-    for index, ch in enumerate(text):
-        if spans and spans[-1][1] == marked[index]:
-            spans[-1] = (spans[-1][0] + ch, marked[index])
+    return marked
+
+
+def runs(text: str, labels: Sequence[T]) -> list[tuple[str, T]]:
+    """`text` cut into (piece, label) where consecutive characters share their label."""
+    spans: list[tuple[str, T]] = []
+    for ch, label in zip(text, labels, strict=True):
+        if spans and spans[-1][1] == label:
+            spans[-1] = (spans[-1][0] + ch, label)
         else:
-            spans.append((ch, marked[index]))
+            spans.append((ch, label))
     return spans
+
+
+def highlight_spans(text: str, terms: Sequence[str]) -> list[tuple[str, bool]]:
+    """`text` cut into (piece, is_match) so that each occurrence of a folded term is marked in the
+    original spelling: the term "atencion" marks "Atención"."""
+    return runs(text, matched_characters(text, terms))
 
 
 # --- how a score reads ---------------------------------------------------------------------------

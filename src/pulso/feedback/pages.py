@@ -285,21 +285,9 @@ def comment_spans(
     shown = comment if limit is None or len(comment) <= limit else comment[:limit].rstrip() + "…"
     found = [logic.fold_text(w) for topic in analysis.topics for w in topic.terms] if analysis is not None else []
     topic_terms = [t for t in dict.fromkeys(found) if t and t not in terms]
-    kinds = ["search" if hit else "" for piece, hit in logic.highlight_spans(shown, terms) for _ in piece]
-    if topic_terms:
-        position = 0
-        for piece, hit in logic.highlight_spans(shown, topic_terms):
-            for offset in range(len(piece)):
-                if hit and not kinds[position + offset]:
-                    kinds[position + offset] = "topic"
-            position += len(piece)
-    spans: list[tuple[str, str]] = []
-    for ch, kind in zip(shown, kinds, strict=True):
-        if spans and spans[-1][1] == kind:
-            spans[-1] = (spans[-1][0] + ch, kind)
-        else:
-            spans.append((ch, kind))
-    return spans
+    search = logic.matched_characters(shown, terms)
+    topic = logic.matched_characters(shown, topic_terms)
+    return logic.runs(shown, ["search" if s else "topic" if t else "" for s, t in zip(search, topic, strict=True)])
 
 
 def row_context() -> dict[str, Any]:

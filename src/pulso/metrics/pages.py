@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -26,7 +25,6 @@ from pulso.accounts.enums import Role
 from pulso.feedback.models import Feedback
 from pulso.interactions.enums import Channel
 from pulso.interactions.models import Interaction
-from pulso.kit.db import utcnow
 from pulso.kit.errors import ValidationFailed
 from pulso.kit.export import csv_cell
 from pulso.metrics import service
@@ -722,10 +720,6 @@ def build_results(
 # --------------------------------------------------------------------------- routes
 
 
-def _today(user: PageUser) -> date:
-    return utcnow().astimezone(ZoneInfo(user.timezone)).date()
-
-
 def _store_is_empty(session: Session) -> bool:
     has_any = select(exists().where(Feedback.id.is_not(None)) | exists().where(Interaction.id.is_not(None)))
     return not session.execute(has_any).scalar()
@@ -751,7 +745,7 @@ def _prepare(request: Request, user: PageUser, session: Session) -> Prepared:
     def gettext(msgid: str) -> str:
         return tr(request, user, msgid)
 
-    view = parse_view(request.query_params, _today(user), gettext)
+    view = parse_view(request.query_params, user.today(), gettext)
     scope = service.scope_filters(user.principal)
     options = service.dimension_options(session)
     check_entities(view, options, gettext)

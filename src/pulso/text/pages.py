@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -26,7 +25,6 @@ from pulso.accounts.enums import Role
 from pulso.analytics.store import AnalyticStoreBusy
 from pulso.feedback import logic as feedback_logic
 from pulso.feedback import service as feedback
-from pulso.kit.db import utcnow
 from pulso.kit.errors import ValidationFailed
 from pulso.kit.export import csv_cell
 from pulso.metrics import pages as overview
@@ -190,10 +188,6 @@ def chart_data(report: service.TopicReport, locale: str, gettext: Callable[[str]
 # --------------------------------------------------------------------------- the report
 
 
-def _today(user: PageUser) -> date:
-    return utcnow().astimezone(ZoneInfo(user.timezone)).date()
-
-
 @dataclass
 class Prepared:
     tv: TopicsView
@@ -208,7 +202,7 @@ def _prepare(request: Request, user: PageUser, session: Session) -> Prepared:
         return tr(request, user, msgid)
 
     options = metrics.dimension_options(session)
-    tv = parse_topics_view(request.query_params, _today(user), options, gettext)
+    tv = parse_topics_view(request.query_params, user.today(), options, gettext)
     return Prepared(tv, metrics.scope_filters(user.principal), options, request_locale(request, user), gettext)
 
 

@@ -94,12 +94,11 @@ def taxonomy_rows(session: Session) -> list[TaxonomyTopic]:
     return list(session.scalars(select(TaxonomyTopic).order_by(TaxonomyTopic.position, TaxonomyTopic.key)))
 
 
-def topic_usage(session: Session, keys: Sequence[str]) -> dict[str, int]:
-    query = (
-        select(FeedbackTopic.topic_key, func.count())
-        .where(FeedbackTopic.topic_key.in_(keys))
-        .group_by(FeedbackTopic.topic_key)
-    )
+def topic_usage(session: Session, keys: Sequence[str] | None = None) -> dict[str, int]:
+    """How many comments carry each topic (of `keys`, or every one) on the operational store."""
+    query = select(FeedbackTopic.topic_key, func.count()).group_by(FeedbackTopic.topic_key)
+    if keys is not None:
+        query = query.where(FeedbackTopic.topic_key.in_(keys))
     return {k: int(n) for k, n in session.execute(query)}
 
 
@@ -305,12 +304,6 @@ def topic_weeks(
         GROUP BY m.week, tax.parent
     """
     return list(conn.execute(text(sql), {"start": start, "end": end, **params, **tax_params}))
-
-
-def topic_usage_all(session: Session) -> dict[str, int]:
-    """How many comments carry each topic (operational store), for the taxonomy editor."""
-    query = select(FeedbackTopic.topic_key, func.count()).group_by(FeedbackTopic.topic_key)
-    return {k: int(n) for k, n in session.execute(query)}
 
 
 # --------------------------------------------------------------------------- distinctive terms

@@ -239,11 +239,6 @@ class CommentAnalysis:
     analysed_at: datetime | None = None
 
 
-def topic_names(session: Session, locale: str) -> dict[str, str]:
-    tax = taxonomy(session)
-    return {t.key: (t.name_es if locale.startswith("es") else t.name_en) for t in tax.topics}
-
-
 def analyses_of(session: Session, ids: Sequence[int], locale: str = "es") -> dict[int, CommentAnalysis]:
     """The analyses of these comments, for lists and detail pages (missing ids are not analysed yet)."""
     rows = repository.analyses(session, ids)
@@ -711,7 +706,7 @@ def leaf_keys(session: Session, key: str) -> list[str] | None:
 
 def taxonomy_usage(session: Session) -> dict[str, int]:
     """How many comments carry each topic now."""
-    return repository.topic_usage_all(session)
+    return repository.topic_usage(session)
 
 
 def themes_proposed(session: Session) -> list[DiscoveredTheme]:

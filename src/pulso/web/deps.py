@@ -6,7 +6,9 @@ import hashlib
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
@@ -102,6 +104,10 @@ class PageUser:
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
+
+    def today(self) -> date:
+        """Today in the organisation's time zone (where a page's default period ends)."""
+        return utcnow().astimezone(ZoneInfo(self.timezone)).date()
 
 
 SESSION_USER = "uid"
