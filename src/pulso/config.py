@@ -46,6 +46,17 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address `pulso serve` listens on.")
     port: int = Field(8000, description="Port `pulso serve` listens on.")
     timezone: str = Field("America/Mexico_City", description="Time zone of a new organisation.")
+    smtp_host: str | None = Field(None, description="SMTP server for e-mail; unset, e-mails wait as unsent.")
+    smtp_port: int = Field(25, description="SMTP server port.")
+    smtp_username: str | None = Field(None, description="SMTP login user; unset, no login.")
+    smtp_password: str | None = Field(None, description="SMTP login password.")
+    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS before login.")
+    smtp_from: str = Field("Pulso <pulso@localhost>", description="From address of the e-mails Pulso sends.")
+    smtp_timeout: float = Field(10.0, description="Seconds to wait for the SMTP server.")
+    webhook_timeout: float = Field(10.0, description="Seconds to wait for a webhook receiver's answer.")
+    notification_max_attempts: int = Field(
+        10, ge=1, description="Delivery attempts of an e-mail or webhook before it becomes a dead letter."
+    )
 
     @property
     def resolved_database_url(self) -> str:
