@@ -8,6 +8,7 @@ from pulso.interactions import models as interactions_models
 from pulso.journeys import models as journeys_models
 from pulso.kit import changes
 from pulso.kit.db import Base
+from pulso.notifications import models as notifications_models
 from pulso.text import models as text_models
 
 metadata = Base.metadata
@@ -21,5 +22,6 @@ __all__ = [
     "interactions_models",
     "journeys_models",
     "metadata",
+    "notifications_models",
     "text_models",
 ]

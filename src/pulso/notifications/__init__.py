@@ -1,0 +1,1 @@
+"""Notifications: e-mail over SMTP and outbound webhooks for the other domains, through an outbox."""
