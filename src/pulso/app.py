@@ -29,6 +29,7 @@ ROUTE_MODULES = (
     "pulso.metrics.routes",
     "pulso.accounts.routes",
     "pulso.analytics.routes",
+    "pulso.notifications.routes",
 )
 
 # Each domain with pages exposes `router` (made by web.deps.page_router) in its pages module.
@@ -41,6 +42,7 @@ PAGE_MODULES = (
     "pulso.customers.pages",
     "pulso.interactions.pages",
     "pulso.text.pages",
+    "pulso.notifications.pages",
 )
 
 SESSION_COOKIE = "pulso_session"

@@ -31,6 +31,7 @@ DOMAIN_COMMANDS = (
     ("pulso.demo.cli", "demo", "demo"),
     ("pulso.bench.cli", "bench", "bench"),
     ("pulso.text.cli", "text_app", "text"),
+    ("pulso.notifications.cli", "notifications_app", "notifications"),
 )
 
 

@@ -48,6 +48,8 @@ NAV = (
     NavItem("/admin/users", N_("Users"), (Role.ADMIN,)),
     NavItem("/admin/teams", N_("Teams"), (Role.ADMIN,)),
     NavItem("/settings/tokens", N_("API tokens"), (Role.ADMIN,)),
+    NavItem("/admin/notifications", N_("Notifications"), (Role.ADMIN,)),
+    NavItem("/admin/webhooks", N_("Webhooks"), (Role.ADMIN,)),
 )
 
 ROLE_NAMES = {
