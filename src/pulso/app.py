@@ -30,6 +30,7 @@ ROUTE_MODULES = (
     "pulso.accounts.routes",
     "pulso.analytics.routes",
     "pulso.notifications.routes",
+    "pulso.cases.routes",
 )
 
 # Each domain with pages exposes `router` (made by web.deps.page_router) in its pages module.

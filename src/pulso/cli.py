@@ -91,17 +91,17 @@ def serve(
 
 @app.command()
 def worker(
-    workers: Annotated[int, typer.Option(help="Worker threads.")] = 2,
+    workers: Annotated[int, typer.Option(help="Worker threads.")] = 3,
 ) -> None:
     """Run the job queue's consumer. / Ejecuta los trabajos en segundo plano."""
     from huey.consumer import Consumer
 
-    from pulso.worker import huey
+    from pulso.worker import CONSUMER_OPTIONS, huey
     from pulso.worker_tasks import load_all_tasks
 
     load_all_tasks()
     get_runtime().migrate()
-    Consumer(huey, workers=workers, worker_type="thread").run()
+    Consumer(huey, workers=workers, worker_type="thread", **CONSUMER_OPTIONS).run()
 
 
 def _register() -> None:

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address `pulso serve` listens on.")
     port: int = Field(8000, description="Port `pulso serve` listens on.")
     timezone: str = Field("America/Mexico_City", description="Time zone of a new organisation.")
+    public_url: str = Field(
+        "http://127.0.0.1:8000", description="The address people open Pulso at, for the links in e-mails."
+    )
     smtp_host: str | None = Field(None, description="SMTP server for e-mail; unset, e-mails wait as unsent.")
     smtp_port: int = Field(25, description="SMTP server port.")
     smtp_username: str | None = Field(None, description="SMTP login user; unset, no login.")

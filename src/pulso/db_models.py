@@ -1,6 +1,7 @@
 """Imports every domain's tables, so that metadata (Alembic, create_all) sees all of them."""
 
 from pulso.accounts import models as accounts_models
+from pulso.cases import models as cases_models
 from pulso.catalog import models as catalog_models
 from pulso.customers import models as customers_models
 from pulso.feedback import models as feedback_models
@@ -15,6 +16,7 @@ metadata = Base.metadata
 
 __all__ = [
     "accounts_models",
+    "cases_models",
     "catalog_models",
     "changes",
     "customers_models",

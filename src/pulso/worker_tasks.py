@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-TASK_MODULES = ("pulso.feedback.tasks", "pulso.text.tasks", "pulso.notifications.tasks")
+TASK_MODULES = ("pulso.feedback.tasks", "pulso.text.tasks", "pulso.cases.tasks", "pulso.notifications.tasks")
 
 
 def load_all_tasks() -> None:

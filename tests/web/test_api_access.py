@@ -15,6 +15,7 @@ EVERYONE = frozenset(Role)
 WRITERS = frozenset({Role.ADMIN, Role.CX_MANAGER, Role.SUPERVISOR})
 MANAGERS = frozenset({Role.ADMIN, Role.CX_MANAGER})
 ADMINS = frozenset({Role.ADMIN})
+CASE_ROLES = frozenset({Role.ADMIN, Role.CX_MANAGER, Role.SUPERVISOR, Role.AGENT})
 
 # (method, path as routed, path to call, who may call it)
 MATRIX = [
@@ -29,6 +30,34 @@ MATRIX = [
     ("GET", "/api/v1/imports/{import_id}", "/api/v1/imports/999999", WRITERS),
     ("GET", "/api/v1/metrics", "/api/v1/metrics", EVERYONE),
     ("GET", "/api/v1/metrics/{kpi}", "/api/v1/metrics/volume", EVERYONE),
+    ("GET", "/api/v1/cases", "/api/v1/cases", CASE_ROLES),
+    ("POST", "/api/v1/cases", "/api/v1/cases", WRITERS),
+    ("GET", "/api/v1/cases/{case_id}", "/api/v1/cases/999999", CASE_ROLES),
+    ("POST", "/api/v1/cases/assign", "/api/v1/cases/assign", WRITERS),
+    ("POST", "/api/v1/cases/{case_id}/assign", "/api/v1/cases/999999/assign", WRITERS),
+    ("POST", "/api/v1/cases/{case_id}/status", "/api/v1/cases/999999/status", CASE_ROLES),
+    ("POST", "/api/v1/cases/{case_id}/priority", "/api/v1/cases/999999/priority", WRITERS),
+    ("POST", "/api/v1/cases/{case_id}/notes", "/api/v1/cases/999999/notes", CASE_ROLES),
+    ("POST", "/api/v1/cases/{case_id}/root-cause", "/api/v1/cases/999999/root-cause", CASE_ROLES),
+    ("POST", "/api/v1/cases/{case_id}/contacted", "/api/v1/cases/999999/contacted", CASE_ROLES),
+    ("POST", "/api/v1/cases/{case_id}/compensations", "/api/v1/cases/999999/compensations", CASE_ROLES),
+    ("POST", "/api/v1/cases/{case_id}/escalate", "/api/v1/cases/999999/escalate", CASE_ROLES),
+    ("GET", "/api/v1/cases-dashboard", "/api/v1/cases-dashboard", CASE_ROLES),
+    ("GET", "/api/v1/case-rules", "/api/v1/case-rules", WRITERS),
+    ("POST", "/api/v1/case-rules", "/api/v1/case-rules", MANAGERS),
+    ("GET", "/api/v1/case-rules/{rule_id}", "/api/v1/case-rules/999999", WRITERS),
+    ("PUT", "/api/v1/case-rules/{rule_id}", "/api/v1/case-rules/999999", MANAGERS),
+    ("DELETE", "/api/v1/case-rules/{rule_id}", "/api/v1/case-rules/999999", MANAGERS),
+    ("POST", "/api/v1/case-rules/backtest", "/api/v1/case-rules/backtest", MANAGERS),
+    ("GET", "/api/v1/case-calendars", "/api/v1/case-calendars", WRITERS),
+    ("GET", "/api/v1/case-calendars/presets", "/api/v1/case-calendars/presets", WRITERS),
+    ("POST", "/api/v1/case-calendars", "/api/v1/case-calendars", MANAGERS),
+    ("PUT", "/api/v1/case-calendars/{calendar_id}", "/api/v1/case-calendars/999999", MANAGERS),
+    ("GET", "/api/v1/sla-policies", "/api/v1/sla-policies", WRITERS),
+    ("POST", "/api/v1/sla-policies", "/api/v1/sla-policies", MANAGERS),
+    ("PUT", "/api/v1/sla-policies/{policy_id}", "/api/v1/sla-policies/999999", MANAGERS),
+    ("GET", "/api/v1/compensation-limits", "/api/v1/compensation-limits", WRITERS),
+    ("PUT", "/api/v1/compensation-limits", "/api/v1/compensation-limits", MANAGERS),
 ]
 OPEN = {"/api/v1/health", "/api/v1/openapi.json", "/api/v1/docs", "/api/v1/docs/oauth2-redirect"}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, func, or_, select
@@ -182,3 +183,19 @@ def active_admin_count(session: Session) -> int:
         session.scalar(select(func.count()).select_from(User).where(User.role == Role.ADMIN, User.is_active.is_(True)))
         or 0
     )
+
+
+def active_users(session: Session, *, team_ids: Sequence[int] | None = None, roles: Sequence[Role] = ()) -> list[User]:
+    """Active users, optionally of some teams and roles, in id order."""
+    query = select(User).where(User.is_active.is_(True)).order_by(User.id)
+    if team_ids is not None:
+        query = query.where(User.team_id.in_(list(team_ids)))
+    if roles:
+        query = query.where(User.role.in_(list(roles)))
+    return list(session.execute(query).scalars())
+
+
+def users_by_ids(session: Session, ids: Sequence[int]) -> dict[int, User]:
+    if not ids:
+        return {}
+    return {u.id: u for u in session.execute(select(User).where(User.id.in_(list(set(ids))))).scalars()}

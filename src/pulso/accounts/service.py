@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -504,3 +505,37 @@ def find_team(session: Session, name: str) -> Team:
     if team is None:
         raise NotFound(f"team {name!r} not found / equipo no encontrado")
     return team
+
+
+def team_agents(session: Session, team_id: int) -> list[User]:
+    """The active agents of a team, in id order (a round robin's turn)."""
+    return repository.active_users(session, team_ids=[team_id], roles=[Role.AGENT])
+
+
+def supervisors_of(session: Session, team_id: int | None) -> list[User]:
+    """Who supervises a team: its own supervisors, else the nearest parent team's."""
+    if team_id is None:
+        return []
+    for candidate in [team_id, *repository.team_parent_chain(session, team_id)]:
+        found = repository.active_users(session, team_ids=[candidate], roles=[Role.SUPERVISOR])
+        if found:
+            return found
+    return []
+
+
+def managers_of(session: Session, team_id: int | None) -> list[User]:
+    """The rung above a team's supervisor: the supervisors of its parent teams, else the CX managers."""
+    if team_id is not None:
+        for parent in repository.team_parent_chain(session, team_id):
+            found = repository.active_users(session, team_ids=[parent], roles=[Role.SUPERVISOR])
+            if found:
+                return found
+    return repository.active_users(session, roles=[Role.CX_MANAGER])
+
+
+def users_by_ids(session: Session, ids: Sequence[int]) -> dict[int, User]:
+    return repository.users_by_ids(session, ids)
+
+
+def active_users(session: Session, *, team_ids: Sequence[int] | None = None, roles: Sequence[Role] = ()) -> list[User]:
+    return repository.active_users(session, team_ids=team_ids, roles=roles)

@@ -64,3 +64,8 @@ def get_readable_customer(session: Session, principal: Principal, customer_id: i
     if row is None:
         raise NotFound(f"customer {customer_id} not found / el cliente {customer_id} no existe")
     return row
+
+
+def get_customer(session: Session, customer_id: int) -> Customer | None:
+    """A customer by id, unscoped: for a caller that already checked access (a case grants its customer)."""
+    return session.get(Customer, customer_id)

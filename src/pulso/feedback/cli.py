@@ -200,9 +200,9 @@ def _run(
         raise typer.Exit(EXIT_UNUSABLE) from None
     _print_report(report)
     if kind is ImportKind.FEEDBACK and (report.inserted or report.updated):
-        from pulso.text.tasks import request_analysis
+        from pulso.feedback.tasks import feedback_committed
 
-        request_analysis()  # read by `pulso serve` or `pulso worker`, or now by `pulso text backfill`
+        feedback_committed()  # read by `pulso serve` or `pulso worker`, or now by `pulso text backfill`
     if errors_csv is not None:
         _write_errors(errors_csv, report)
         console.print(f"Errors written to / Errores escritos en: {errors_csv}")

@@ -461,3 +461,9 @@ def filter_choices(session: Session, principal: Principal) -> FilterChoices:
         segments=distinct(Customer.segment),
         regions=distinct(Customer.region),
     )
+
+
+def feedback_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Feedback]:
+    if not ids:
+        return {}
+    return {f.id: f for f in session.scalars(select(Feedback).where(Feedback.id.in_(list(ids))))}

@@ -69,9 +69,9 @@ async def post_feedback(
         errors=[ItemError(index=e.row - 1, field=e.field, reason=e.reason, value=e.value) for e in report.errors],
     )
     if report.inserted or report.updated:
-        from pulso.text.tasks import request_analysis
+        from pulso.feedback.tasks import feedback_committed
 
-        request_analysis()  # after the import's commit: the comments are there to read
+        feedback_committed()  # after the import's commit: the rows are there to read
     if report.status is ImportStatus.REJECTED or report.rejected == report.rows_total:
         raise ValidationFailed(
             "no item was stored: see details.errors / no se guardó ningún elemento: vea details.errors",

@@ -1369,3 +1369,8 @@ def rejected_rows_csv(
     out = rows.join(table.rename({ROW: "error_row"}), on="error_row", how="left").sort("error_row")
     out.select("error_row", "error_reason", *original).write_csv(buffer)
     return buffer.getvalue().encode("utf-8-sig")
+
+
+def feedback_rows(session: Session, ids: Sequence[int]) -> dict[int, Feedback]:
+    """Feedback by id, unscoped: for a caller that already checked access (a case grants its feedback)."""
+    return repository.feedback_by_ids(session, ids)

@@ -25,9 +25,7 @@ def run_import(path: str, options: ImportOptions, user_id: int | None = None) ->
         # A worker must not keep the analytic store's file: `pulso serve` owns it when it runs.
         runtime.release_analytics()
     if report.inserted or report.updated:
-        from pulso.text.tasks import request_analysis
-
-        request_analysis()
+        feedback_committed()
     summary = asdict(report)
     summary["errors"] = [asdict(e) for e in report.errors[:100]]
     summary["status"] = str(report.status)
@@ -36,3 +34,12 @@ def run_import(path: str, options: ImportOptions, user_id: int | None = None) ->
 
 
 import_file_job = huey.task(name="feedback.import_file")(run_import)
+
+
+def feedback_committed() -> None:
+    """New or changed feedback is committed: queue what reads it (text analysis, the case rules)."""
+    from pulso.cases.tasks import request_rules
+    from pulso.text.tasks import request_analysis
+
+    request_analysis()
+    request_rules()

@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 # SQLite's default limit on bound variables is 32,766 since 3.32; stay well below it.
@@ -278,3 +280,11 @@ def lookup(
     finally:
         cursor.close()
     return pl.DataFrame(found, schema=schema, orient="row")
+
+
+def insert_unless_exists(session: Session, table: Any, values: dict[str, Any], keys: Sequence[str]) -> Any | None:
+    """Insert one row unless a row with the same unique `keys` exists (now or committed by a racing
+    writer); the new row's primary key, or None when it was already there. Never raises on the race."""
+    maker = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
+    stmt = maker(table).values(**values).on_conflict_do_nothing(index_elements=list(keys))
+    return session.execute(stmt.returning(*table.primary_key.columns)).scalar_one_or_none()

@@ -109,3 +109,27 @@ def _epoch_sqlite(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> s
 @compiles(epoch_seconds)
 def _epoch_default(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> str:
     return f"extract(epoch FROM {compiler.process(element.clauses, **kw)})"
+
+
+class quantile(FunctionElement[Any]):  # noqa: N801
+    """The discrete q-quantile of a column (the smallest value with at least q of the values at or below it)."""
+
+    type = Float()
+    inherit_cache = False  # q lives on the element
+    name = "quantile"
+
+    def __init__(self, column: Any, q: float) -> None:
+        if not 0 < q < 1:
+            raise ValueError("q must lie strictly between 0 and 1")
+        self.q = float(q)
+        super().__init__(column)
+
+
+@compiles(quantile, "sqlite")
+def _quantile_sqlite(element: quantile, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"pulso_quantile({compiler.process(element.clauses, **kw)}, {element.q!r})"
+
+
+@compiles(quantile)
+def _quantile_default(element: quantile, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"percentile_disc({element.q!r}) WITHIN GROUP (ORDER BY {compiler.process(element.clauses, **kw)})"

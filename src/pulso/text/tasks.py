@@ -38,6 +38,10 @@ def run_analysis() -> dict[str, Any]:
             log.info("text analysis: %s comments in %.1fs, %s left", result.analysed, result.seconds, result.remaining)
     finally:
         _running.release()
+    if result.analysed:
+        from pulso.cases.tasks import request_rules
+
+        request_rules()  # rules on sentiment or topics waited for this analysis
     if result.analysed and result.remaining:
         request_analysis()
     return {"analysed": result.analysed, "version": result.version, "remaining": result.remaining}
