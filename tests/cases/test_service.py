@@ -15,6 +15,7 @@ from pulso.cases import service
 from pulso.cases.enums import Assignment, CaseEventKind, CaseStatus, CompensationKind, EscalationLevel, Priority
 from pulso.cases.models import Case, CaseEvent
 from pulso.cases.repository import CaseFilters
+from pulso.cases.schemas import RuleIn
 from pulso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from pulso.kit.pagination import PageParams
 from pulso.notifications.models import Notification
@@ -156,9 +157,9 @@ def test_bad_conditions_name_the_part_that_is_wrong(session: Session, org: Org) 
         service.save_rule(
             session,
             Principal(role=Role.SUPERVISOR, team_id=org.team.id),
-            service.RuleIn(name="x", condition=DETRACTOR),
+            RuleIn(name="x", condition=DETRACTOR),
             now=MONDAY,
-        )  # type: ignore[attr-defined]
+        )
 
 
 def test_backtest_counts_what_a_rule_would_have_opened(session: Session, org: Org) -> None:
