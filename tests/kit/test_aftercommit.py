@@ -39,3 +39,13 @@ def test_a_failing_callback_does_not_stop_the_others(session: Session) -> None:
         after_commit(session, fail)
         after_commit(session, lambda: calls.append("ran"))
     assert calls == ["ran"]
+
+
+def test_callbacks_wait_for_the_outer_commit_when_a_savepoint_is_released(session: Session) -> None:
+    calls: list[str] = []
+    with session.begin():
+        with session.begin_nested():
+            session.execute(text("select 1"))
+            after_commit(session, lambda: calls.append("ran"))
+        assert calls == []  # released, but nothing is committed yet
+    assert calls == ["ran"]

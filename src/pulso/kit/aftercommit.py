@@ -26,6 +26,8 @@ def after_commit(session: Session, callback: Callable[[], object]) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _run_callbacks(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # SQLAlchemy sends after_commit when a savepoint is released too; wait for the real commit
     callbacks: list[Callable[[], object]] = session.info.pop(_KEY, [])
     for callback in callbacks:
         try:
