@@ -223,3 +223,109 @@ def overview_bench(
         json_out.write_text(json.dumps(result, indent=2, default=str))
         console.print(f"results written to {json_out}")
     runtime.close()
+
+
+@bench.command("cases")
+def cases_bench(
+    rate: Annotated[float, typer.Option(min=0.1, help="Detractor feedback posted per second.")] = 50.0,
+    seconds: Annotated[float, typer.Option(min=1, help="Seconds of measured load (after the warm-up).")] = 300.0,
+    warmup: Annotated[
+        float, typer.Option(min=0, help="Seconds of load first, checked for losses but not in the latency.")
+    ] = 10.0,
+    drain: Annotated[
+        float, typer.Option(min=0, help="Seconds after the last post to wait for the e-mails still due.")
+    ] = 30.0,
+    threads: Annotated[int, typer.Option(min=1, help="Threads posting (each on its own connection).")] = 8,
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="A PostgreSQL URL whose database the benchmark creates and drops; default SQLite."),
+    ] = None,
+    queue: Annotated[str, typer.Option(help="Job queue of the server: sqlite or redis.")] = "sqlite",
+    redis_url: Annotated[
+        str, typer.Option(help="Redis for --queue redis; its queue must be empty, and is emptied after.")
+    ] = "redis://127.0.0.1:6379/14",
+    worker: Annotated[
+        bool, typer.Option(help="Run the jobs in a separate `pulso worker` instead of inside `pulso serve`.")
+    ] = False,
+    worker_threads: Annotated[int, typer.Option(min=1, help="Threads of the separate worker.")] = 3,
+    agents: Annotated[int, typer.Option(min=1, help="Agents in the team the rule assigns round-robin.")] = 4,
+    text: Annotated[bool, typer.Option(help="Analyse the comments too (PULSO_TEXT_ANALYSIS).")] = False,
+    analytics_sync: Annotated[
+        float, typer.Option(min=0, help="PULSO_ANALYTICS_SYNC_SECONDS of the server; 0: no sync loop.")
+    ] = 0.0,
+    keep: Annotated[bool, typer.Option(help="Keep the scratch folder (logs, stores) and the PostgreSQL database.")] = (
+        False
+    ),
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the results as JSON to this file.")] = None,
+) -> None:
+    """The closed loop under load: detractor feedback through the API until its case's e-mail reaches SMTP.
+
+    Exits 1 when anything was lost or duplicated, 2 when the benchmark could not run.
+    """
+    from rich.table import Table
+
+    from pulso.bench import closed_loop
+
+    if queue not in ("sqlite", "redis"):
+        raise typer.BadParameter("use sqlite or redis", param_hint="--queue")
+    config = closed_loop.LoopConfig(
+        rate=rate,
+        seconds=seconds,
+        warmup=warmup,
+        drain=drain,
+        threads=threads,
+        database_url=database_url,
+        queue="redis" if queue == "redis" else "sqlite",
+        redis_url=redis_url,
+        separate_worker=worker,
+        worker_threads=worker_threads,
+        agents=agents,
+        text=text,
+        analytics_sync_seconds=analytics_sync,
+        keep=keep,
+    )
+    backend = config.backend
+    console.print(f"closed loop on {backend['database']} + {backend['queue']} queue, jobs {backend['consumer']}")
+    try:
+        result = closed_loop.run(config, lambda line: console.print(line, markup=False, highlight=False))
+    except closed_loop.BenchError as exc:
+        console.print(f"[red]cannot run the benchmark[/]: {exc}", markup=True, highlight=False)
+        raise typer.Exit(2) from None
+    counts = result["counts"]
+    console.print(
+        f"sent {counts['sent']:,}, accepted {counts['accepted']:,}, cases {counts['cases']:,}, "
+        f"e-mails {counts['emails']:,} (matched {counts['matched']:,}), duplicates {counts['duplicates']}, "
+        f"missing {counts['missing']}, unexpected {counts['unexpected']}"
+    )
+    table = Table(title="latency (ms): feedback due → e-mail at SMTP, and its stages")
+    for column in ("measure", "n", "p50", "p90", "p99", "max"):
+        table.add_column(column, justify="left" if column == "measure" else "right")
+    rows = [("end to end", result["latency_ms"]), ("  with warm-up", result["latency_with_warmup_ms"])]
+    rows += [(f"  stage {name}", value) for name, value in result["stages_ms"].items()]
+    rows += [("POST round trip", result["post_ms"]), ("send lateness", result["send_lateness_ms"])]
+    for name, s in rows:
+        if s is None:
+            table.add_row(name, "0", "—", "—", "—", "—")
+        else:
+            table.add_row(name, f"{s['n']:,}", f"{s['p50']:,}", f"{s['p90']:,}", f"{s['p99']:,}", f"{s['max']:,}")
+    console.print(table)
+    info = result["machine"]
+    during = info["load_average"]["during_1min"]
+    console.print(
+        f"achieved rate {result['achieved_rate']}/s; machine {info['cores']} cores, {info['memory_gb']} GiB; "
+        f"load average before {info['load_average']['before']}, during {during['min']}–{during['max']} "
+        f"(mean {during['mean']}), after {info['load_average']['after']}; CPU seconds {info['cpu_seconds_during_run']} "
+        f"over the {info['run_seconds']} s of posting and draining"
+    )
+    if json_out is not None:
+        json_out.write_text(json.dumps(result, indent=2, default=str))
+        console.print(f"results written to {json_out}")
+    if result["scratch"]:
+        console.print(f"scratch kept in {result['scratch']}")
+    if result["ok"]:
+        console.print("[green]Nothing lost, nothing duplicated.[/]")
+        return
+    console.print("[red]LOST OR DUPLICATED[/]: " + "; ".join(result["problems"]), highlight=False)
+    for item in result["missing_sample"][:5]:
+        console.print(f"  missing {item}", markup=False, highlight=False)
+    raise typer.Exit(1)

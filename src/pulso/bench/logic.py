@@ -1,13 +1,15 @@
-"""Pure parts of the overview benchmark: the seeded plan of varied loads, and the statistics of the timings.
+"""Pure parts of the benchmarks: the overview's seeded plan of varied loads, the closed loop's schedule
+and matching of posts to e-mails, and the statistics of the timings.
 
-No clock, no database and no request here (they live in bench/service.py), so the plan and the
-percentiles are tested with plain numbers.
+No clock, no database and no request here (they live in bench/service.py and bench/closed_loop.py), so
+the plans, the matching and the percentiles are tested with plain numbers.
 """
 
 from __future__ import annotations
 
 import math
 import random
+import re
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -240,3 +242,161 @@ def by_axis(loads: Sequence[Load], times: Sequence[float]) -> dict[str, dict[str
         for axis, value in load.axes().items():
             groups.setdefault(axis, {}).setdefault(value, []).append(seconds)
     return {axis: {value: summarise(values) for value, values in sorted(per.items())} for axis, per in groups.items()}
+
+
+# --------------------------------------------------------------------------- the closed loop (`pulso bench cases`)
+
+# The bench's external ids: "cl", the run's tag (6 hex digits), a dash, the post's index. The tag keeps a
+# message of an earlier run (or of anyone else's) from ever matching a post of this one.
+_ID_DIGITS = 6
+
+
+def send_schedule(rate: float, seconds: float) -> list[float]:
+    """When each post is due, in seconds from the start: `rate` a second, evenly spaced, for `seconds`.
+
+    Open loop: the offsets are fixed before the run, so a slow server shows as latency, not as a lower rate.
+    """
+    if not rate > 0 or not math.isfinite(rate):
+        raise ValueError("rate must be a positive number")
+    if not seconds >= 0 or not math.isfinite(seconds):
+        raise ValueError("seconds must not be negative")
+    return [i / rate for i in range(round(rate * seconds))]
+
+
+def external_id(tag: str, index: int) -> str:
+    """The external id of post `index` of the run tagged `tag` (also the customer's id and name)."""
+    if not re.fullmatch(r"[0-9a-f]{6}", tag):
+        raise ValueError("the tag is 6 lower-case hex digits")
+    if not 0 <= index < 10**_ID_DIGITS:
+        raise ValueError(f"index must lie in [0, {10**_ID_DIGITS})")
+    return f"cl{tag}-{index:0{_ID_DIGITS}d}"
+
+
+def ids_in(text: str, tag: str) -> list[str]:
+    """The run's external ids named in a text (an e-mail's subject and body), each once, in order."""
+    found = re.findall(rf"(?<![0-9A-Za-z])cl{re.escape(tag)}-\d{{{_ID_DIGITS}}}(?!\d)", text)
+    return list(dict.fromkeys(found))
+
+
+@dataclass(frozen=True, slots=True)
+class Matching:
+    """Posts matched to the e-mails that arrived for them."""
+
+    latencies: dict[str, float]  # external id -> first arrival minus the post's send time
+    duplicates: dict[str, int]  # external id -> arrivals beyond the first
+    missing: tuple[str, ...]  # posted ids no e-mail named, in the order of `sent`
+    unexpected: int  # arrivals naming no id of `sent` (or more than one)
+
+    @property
+    def duplicated(self) -> int:
+        return sum(self.duplicates.values())
+
+
+def match_arrivals(sent: Mapping[str, float], arrivals: Sequence[tuple[str | None, float]]) -> Matching:
+    """Match each arrival (the id its e-mail names, or None; when it arrived) to the post sent with that id."""
+    first: dict[str, float] = {}
+    extra: dict[str, int] = {}
+    unexpected = 0
+    for key, at in sorted(arrivals, key=lambda a: a[1]):
+        if key is None or key not in sent:
+            unexpected += 1
+        elif key in first:
+            extra[key] = extra.get(key, 0) + 1
+        else:
+            first[key] = at
+    return Matching(
+        latencies={key: at - sent[key] for key, at in first.items()},
+        duplicates=extra,
+        missing=tuple(key for key in sent if key not in first),
+        unexpected=unexpected,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Latency:
+    """Percentiles of a set of durations, in seconds."""
+
+    n: int
+    p50: float
+    p90: float
+    p99: float
+    max: float
+    min: float
+    mean: float
+
+    def as_ms(self, digits: int = 1) -> dict[str, float | int]:
+        """In milliseconds, for the report and its JSON."""
+        values = {k: round(getattr(self, k) * 1000, digits) for k in ("p50", "p90", "p99", "max", "min", "mean")}
+        return {"n": self.n, **values}
+
+
+def latency(values: Sequence[float]) -> Latency | None:
+    """p50, p90, p99, max (and min, mean) of durations; None when there are none."""
+    if not values:
+        return None
+    return Latency(
+        n=len(values),
+        p50=percentile(values, 50),
+        p90=percentile(values, 90),
+        p99=percentile(values, 99),
+        max=max(values),
+        min=min(values),
+        mean=statistics.fmean(values),
+    )
+
+
+def achieved_rate(times: Sequence[float]) -> float | None:
+    """Posts a second over the span from the first send to the last (None with fewer than two)."""
+    if len(times) < 2:
+        return None
+    span = max(times) - min(times)
+    return (len(times) - 1) / span if span > 0 else None
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """One post's way through the loop, every instant on the bench's clock (None: not known)."""
+
+    sent: float  # the POST left
+    answered: float | None  # its response came back
+    opened: float | None  # the case's opened_at: when the rules run that opened it started
+    published: float | None  # its notification's created_at, in that run's transaction
+    arrived: float | None  # the e-mail reached the SMTP sink
+
+
+# Each stage ends where the next begins, so the four add up to the whole latency of one post.
+STAGES: tuple[tuple[str, str, str], ...] = (
+    ("api", "sent", "answered"),
+    ("to_rules_run", "answered", "opened"),
+    ("in_rules_run", "opened", "published"),
+    ("to_smtp", "published", "arrived"),
+)
+
+
+def stage_breakdown(traces: Sequence[Trace]) -> dict[str, Latency | None]:
+    """The percentiles of each stage over the traces that know both of its ends."""
+    out: dict[str, Latency | None] = {}
+    for name, start, end in STAGES:
+        durations = []
+        for trace in traces:
+            a, b = getattr(trace, start), getattr(trace, end)
+            if a is not None and b is not None:
+                durations.append(b - a)
+        out[name] = latency(durations)
+    return out
+
+
+def loop_problems(*, sent: int, accepted: int, cases: int, matching: Matching) -> list[str]:
+    """What broke "nothing lost, nothing duplicated"; an empty list when nothing did."""
+    problems = []
+    if accepted < sent:
+        problems.append(f"{sent - accepted} of {sent} posts were not accepted")
+    if matching.missing:
+        problems.append(f"{len(matching.missing)} accepted posts got no e-mail")
+    if matching.duplicated:
+        problems.append(f"{matching.duplicated} duplicate e-mails (for {len(matching.duplicates)} posts)")
+    if cases != accepted:
+        problems.append(f"{cases} cases opened for {accepted} accepted posts")
+    if matching.unexpected:
+        problems.append(f"{matching.unexpected} e-mails name no post of this run")
+    return problems
