@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from pulso.kit.db import utcnow
 from pulso.kit.errors import PulsoError
@@ -44,9 +43,10 @@ def list_notifications(
     with runtime.sessions() as session, session.begin():
         found = service.notification_page(session, filters, PageParams(page=1, size=limit))
         counts = service.status_counts(session)
-    table = Table("id", "created", "event", "key", "channel", "to", "status", "attempts", "last error")
+    # Tab-separated, one notification a line: easy to read, grep and cut.
+    print("\t".join(("id", "created", "event", "key", "channel", "to", "status", "attempts", "last error")))
     for row in found.items:
-        table.add_row(
+        cells = (
             str(row.id),
             f"{row.created_at:%Y-%m-%d %H:%M:%S}",
             row.event,
@@ -55,10 +55,10 @@ def list_notifications(
             row.target if row.channel is Channel.EMAIL else f"endpoint {row.target}",
             row.status.value,
             str(row.attempts),
-            (row.last_error or "")[:80],
+            " ".join((row.last_error or "").split())[:120],
         )
-    console.print(table)
-    console.print(
+        print("\t".join(cells))
+    errors.print(
         f"{len(found.items):,} of {found.total:,} / de {found.total:,}; in all / en total: "
         + ", ".join(f"{s.value} {n:,}" for s, n in counts.items())
     )
