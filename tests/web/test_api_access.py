@@ -58,6 +58,12 @@ MATRIX = [
     ("PUT", "/api/v1/sla-policies/{policy_id}", "/api/v1/sla-policies/999999", MANAGERS),
     ("GET", "/api/v1/compensation-limits", "/api/v1/compensation-limits", WRITERS),
     ("PUT", "/api/v1/compensation-limits", "/api/v1/compensation-limits", MANAGERS),
+    ("GET", "/api/v1/notifications", "/api/v1/notifications", ADMINS),
+    ("POST", "/api/v1/notifications/replay", "/api/v1/notifications/replay", ADMINS),
+    ("GET", "/api/v1/webhooks", "/api/v1/webhooks", ADMINS),
+    ("POST", "/api/v1/webhooks", "/api/v1/webhooks", ADMINS),
+    ("PATCH", "/api/v1/webhooks/{endpoint_id}", "/api/v1/webhooks/999999", ADMINS),
+    ("DELETE", "/api/v1/webhooks/{endpoint_id}", "/api/v1/webhooks/999999", ADMINS),
 ]
 OPEN = {"/api/v1/health", "/api/v1/openapi.json", "/api/v1/docs", "/api/v1/docs/oauth2-redirect"}
 

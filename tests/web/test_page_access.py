@@ -22,6 +22,9 @@ from pulso.accounts.models import ApiToken, Team, User
 from pulso.feedback.enums import ImportKind, ImportStatus
 from pulso.feedback.models import ImportRun
 from pulso.interactions.enums import Channel
+from pulso.notifications.enums import Channel as NotificationChannel
+from pulso.notifications.enums import Status as NotificationStatus
+from pulso.notifications.models import Notification, WebhookEndpoint
 from tests.factories import make_customer, make_feedback, make_interaction
 from tests.web.conftest import World, app_routes, csrf_from
 
@@ -41,6 +44,8 @@ class Rows:
     other_interaction: int
     import_id: int
     token_id: int
+    endpoint_id: int  # a webhook endpoint
+    notification_id: int  # a dead letter in the outbox
 
 
 @pytest.fixture
@@ -93,7 +98,25 @@ def rows(session: Session, world: World) -> Rows:
         session.add(run)
         session.flush()
         token = accounts.create_token(session, name="Zendesk", role=Role.VIEWER)
-    return Rows(mine.id, theirs.id, customer.id, other.id, mine_i.id, theirs_i.id, run.id, token.id)
+        endpoint = WebhookEndpoint(name="CRM", url="https://hooks.example.com/pulso", secret="whsec_x", events=[])
+        session.add(endpoint)
+        session.flush()
+        dead = Notification(
+            event="case.opened",
+            key="case:1",
+            channel=NotificationChannel.WEBHOOK,
+            target=str(endpoint.id),
+            body="{}",
+            payload={},
+            status=NotificationStatus.DEAD,
+            attempts=10,
+            last_error="HTTP 500",
+        )
+        session.add(dead)
+        session.flush()
+    return Rows(
+        mine.id, theirs.id, customer.id, other.id, mine_i.id, theirs_i.id, run.id, token.id, endpoint.id, dead.id
+    )
 
 
 def _pages(world: World, rows: Rows) -> dict[str, tuple[str, frozenset[Role]]]:
@@ -122,6 +145,10 @@ def _pages(world: World, rows: Rows) -> dict[str, tuple[str, frozenset[Role]]]:
         "/topics": ("/topics", EVERYONE),
         "/topics/topics.csv": ("/topics/topics.csv", EVERYONE),
         "/topics/taxonomy": ("/topics/taxonomy", EDITORS),
+        "/admin/notifications": ("/admin/notifications", ADMINS),
+        "/admin/notifications/{notification_id}": (f"/admin/notifications/{rows.notification_id}", ADMINS),
+        "/admin/webhooks": ("/admin/webhooks", ADMINS),
+        "/admin/webhooks/{endpoint_id}": (f"/admin/webhooks/{rows.endpoint_id}", ADMINS),
     }
 
 
@@ -168,6 +195,9 @@ def test_rows_out_of_scope_are_not_found(browser: Callable[[Role], TestClient], 
 def _counts(session: Session) -> list[int]:
     queries = [select(func.count()).select_from(model) for model in (User, Team, ApiToken, ImportRun)]
     queries.append(select(func.count()).select_from(ApiToken).where(ApiToken.revoked_at.is_not(None)))
+    queries.append(select(func.count()).select_from(Notification).where(Notification.status == NotificationStatus.DEAD))
+    queries.append(select(func.count()).select_from(WebhookEndpoint).where(WebhookEndpoint.is_active.is_(True)))
+    queries.append(select(func.count()).select_from(WebhookEndpoint).where(WebhookEndpoint.name == "CRM"))
     with session.begin():
         return [session.scalar(q) or 0 for q in queries]
 
@@ -185,6 +215,12 @@ def test_forbidden_forms_change_nothing(
         (f"/admin/teams/{world.other_team_id}/delete", {}),
         ("/settings/tokens", {"name": "robado", "role": "admin"}),
         (f"/settings/tokens/{rows.token_id}/revoke", {}),
+        ("/admin/notifications/replay", {"ids": str(rows.notification_id)}),
+        ("/admin/webhooks", {"name": "robado", "url": "https://evil.example.com"}),
+        (f"/admin/webhooks/{rows.endpoint_id}", {"name": "X", "url": "https://evil.example.com"}),
+        (f"/admin/webhooks/{rows.endpoint_id}/active", {"active": "no"}),
+        (f"/admin/webhooks/{rows.endpoint_id}/test", {}),
+        (f"/admin/webhooks/{rows.endpoint_id}/delete", {}),
     ]
     import_forms = [("/imports", {"kind": "feedback"})]
     for role in Role:
