@@ -168,19 +168,23 @@ def test_a_payload_that_is_not_json_fails_the_publish(runtime: Runtime, session:
         service.publish(session, event="case.opened", key="case:1", payload={"when": object()})
 
 
-def test_recipients_need_a_template_and_a_real_address(runtime: Runtime, session: Session) -> None:
+def test_recipients_need_a_template_and_a_bad_address_is_a_dead_letter_not_a_failed_publish(
+    runtime: Runtime, session: Session, smtp: SmtpServer
+) -> None:
     with pytest.raises(ValueError, match="email_template"), session.begin():
         service.publish(session, event="case.opened", key="case:1", payload={}, emails=[ANA])
     bad = EmailRecipient(address="ana@", name="Ana", locale="es")
+    ids = _publish(
+        runtime, event="case.opened", key="case:1", emails=[bad, BOB], email_template=service.TEST_EMAIL_TEMPLATE
+    )
+    dead, sent = _rows(runtime, ids)
+    assert (dead.status, dead.attempts, dead.target) == (Status.DEAD, 0, "ana@")
+    assert dead.last_error is not None
+    assert "not an e-mail address" in dead.last_error
+    assert sent.status is Status.SENT
+    assert [m["To"] for m in smtp.messages] == ["Bob Smith <bob@example.com>"]
     with pytest.raises(ValidationFailed, match="address"), session.begin():
-        service.publish(
-            session,
-            event="case.opened",
-            key="case:1",
-            payload={},
-            emails=[bad],
-            email_template=service.TEST_EMAIL_TEMPLATE,
-        )
+        service.send_test_email(session, address="ana@")
 
 
 # --------------------------------------------------------------------------- e-mail

@@ -137,7 +137,16 @@ def test_events_are_checked_against_the_known_ones_and_kept_in_their_order() -> 
 
 def test_addresses() -> None:
     assert logic.check_address(" ana@example.com ") == "ana@example.com"
-    for bad in ("ana", "ana@", "@example.com", "ana@example", "a b@example.com", "ana@example.com\nBcc: x@y.z"):
+    assert logic.check_address("admin@localhost") == "admin@localhost"
+    for bad in (
+        "ana",
+        "ana@",
+        "@example.com",
+        "ana@.com",
+        "a b@example.com",
+        "a@b@c.com",
+        "ana@example.com\nBcc: x@y.z",
+    ):
         with pytest.raises(ValueError, match=r"^address: "):
             logic.check_address(bad)
 

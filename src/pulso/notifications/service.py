@@ -209,10 +209,13 @@ def _store(
         assert email_template is not None
         timezone = accounts.organization_timezone(session, default="UTC")
         for recipient in emails:
+            # A bad address must not undo the caller's work (a case is still opened): its row is a
+            # dead letter at once, shown on the outbox page, and the other recipients get theirs.
+            address, problem = recipient.address.strip()[:320], None
             try:
                 address = logic.check_address(recipient.address)
             except ValueError as exc:
-                raise _invalid(exc, "address") from None
+                problem = str(exc)
             rendered = render_email(email_template, context, recipient, timezone=timezone)
             rows.append(
                 Notification(
@@ -226,8 +229,9 @@ def _store(
                     body=rendered.body,
                     html=rendered.html,
                     payload=data,
-                    status=Status.PENDING,
+                    status=Status.PENDING if problem is None else Status.DEAD,
                     attempts=0,
+                    last_error=problem,
                     next_attempt_at=now,
                     created_at=now,
                 )
@@ -291,6 +295,10 @@ def publish(
 
 def send_test_email(session: Session, *, address: str, name: str = "", locale: str = "es") -> int:
     """Queue the test message to one address (nothing goes to webhooks); returns its id."""
+    try:
+        logic.check_address(address)
+    except ValueError as exc:
+        raise _invalid(exc, "address") from None
     recipient = EmailRecipient(address=address, name=name, locale=locale)
     ids = _store(
         session,
@@ -653,7 +661,8 @@ def update_endpoint(
 
 
 def delete_endpoint(session: Session, endpoint_id: int) -> str:
-    """Delete an endpoint; its notifications stay in the outbox (those not sent become dead). Returns its name."""
+    """Delete an endpoint and return its name; its notifications stay in the outbox (those not yet sent
+    become dead letters when next tried)."""
     row = get_endpoint(session, endpoint_id)
     name = row.name
     repository.delete_endpoint(session, endpoint_id)
