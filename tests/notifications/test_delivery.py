@@ -530,3 +530,20 @@ def test_the_test_event_goes_to_its_endpoint_only(runtime: Runtime, receiver: Re
     assert request.headers["Pulso-Event"] == service.TEST_EVENT
     assert json.loads(request.body)["data"]["test"] is True
     assert request.headers["Pulso-Delivery"] == str(notification_id)
+
+
+def test_an_unexpected_error_in_an_attempt_counts_as_a_failed_attempt(
+    runtime: Runtime, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _endpoint(runtime, receiver.url)
+
+    def broken(*_args: object) -> None:
+        raise UnicodeError("a bug in a sender")
+
+    monkeypatch.setattr(service, "_post_webhook", broken)
+    [notification_id] = _publish(runtime, event="case.opened", key="case:1")
+    for hours in (1, 2, 3):
+        service.deliver_due(runtime, now=_later(60 * hours))
+    [row] = _rows(runtime, [notification_id])
+    assert (row.status, row.attempts, row.claimed_until) == (Status.DEAD, 4, None)
+    assert row.last_error == "UnicodeError: a bug in a sender"

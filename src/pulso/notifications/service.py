@@ -401,7 +401,11 @@ def deliver(runtime: Runtime, ids: Sequence[int], *, now: datetime) -> DeliveryR
             continue
         attempted.add(notification_id)
         row, endpoint, lease_until = claimed
-        outcome = _attempt(row, endpoint, settings, clock())
+        try:
+            outcome = _attempt(row, endpoint, settings, clock())
+        except Exception as exc:  # a bug must cost attempts like any failure, not loop on the lease forever
+            log.exception("notification %s: the attempt failed unexpectedly", notification_id)
+            outcome = Outcome(sent=False, error=f"{type(exc).__name__}: {exc}")
         done_at = clock()
         values, state = _outcome_values(row, outcome, settings, done_at)
         with runtime.sessions() as session, session.begin():
