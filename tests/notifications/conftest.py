@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from pulso.config import Settings
 
@@ -56,9 +57,19 @@ class SmtpServer:
     port: int
     handler: _Collector = field(default_factory=_Collector)
     controller: Controller | None = None
+    login: tuple[str, str] | None = None  # when set, the server requires this user and password
 
     def start(self) -> None:
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, ready_timeout=10)
+        options: dict[str, Any] = {}
+        if self.login is not None:
+            expected = self.login
+
+            def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+                ok = isinstance(data, LoginPassword) and (data.login.decode(), data.password.decode()) == expected
+                return AuthResult(success=ok)
+
+            options = {"auth_required": True, "auth_require_tls": False, "authenticator": authenticator}
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, ready_timeout=10, **options)
         self.controller.start()
 
     def stop(self) -> None:

@@ -27,7 +27,7 @@ from pulso.notifications.models import Notification, WebhookEndpoint
 from pulso.notifications.service import EmailRecipient
 from pulso.runtime import Runtime
 from pulso.worker import huey
-from tests.notifications.conftest import Receiver, SmtpServer
+from tests.notifications.conftest import Receiver, SmtpServer, free_port
 
 ANA = EmailRecipient(address="ana@example.com", name="Ana Peña", locale="es")
 BOB = EmailRecipient(address="bob@example.com", name="Bob Smith", locale="en")
@@ -547,3 +547,25 @@ def test_an_unexpected_error_in_an_attempt_counts_as_a_failed_attempt(
     [row] = _rows(runtime, [notification_id])
     assert (row.status, row.attempts, row.claimed_until) == (Status.DEAD, 4, None)
     assert row.last_error == "UnicodeError: a bug in a sender"
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # loopback, on purpose
+def test_smtp_login_when_a_user_is_set(runtime: Runtime, settings: Any) -> None:
+    guarded = SmtpServer(port=free_port(), login=("pulso", "clave-smtp"))
+    guarded.start()
+    try:
+        runtime.settings = settings.model_copy(update={"smtp_port": guarded.port})
+        [without] = _publish(
+            runtime, event="case.opened", key="case:1", emails=[ANA], email_template=service.TEST_EMAIL_TEMPLATE
+        )
+        [row] = _rows(runtime, [without])
+        assert row.status is Status.PENDING  # the server wants a login: refused, retried later
+        assert row.last_error is not None
+        assert "530" in row.last_error
+        runtime.settings = settings.model_copy(
+            update={"smtp_port": guarded.port, "smtp_username": "pulso", "smtp_password": "clave-smtp"}
+        )
+        assert service.deliver_due(runtime, now=_later(1)).sent == [without]
+        assert [m["Pulso-Delivery"] for m in guarded.messages] == [str(without)]
+    finally:
+        guarded.stop()
