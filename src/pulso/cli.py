@@ -32,6 +32,7 @@ DOMAIN_COMMANDS = (
     ("pulso.bench.cli", "bench", "bench"),
     ("pulso.text.cli", "text_app", "text"),
     ("pulso.notifications.cli", "notifications_app", "notifications"),
+    ("pulso.cases.cli", "cases_app", "cases"),
 )
 
 

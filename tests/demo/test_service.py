@@ -98,6 +98,34 @@ def test_people_and_credentials(runtime: Runtime, built: DemoSummary) -> None:
         assert principal.user_id == admin.id
 
 
+def test_the_demo_closed_the_loop_on_its_last_weeks(runtime: Runtime, built: DemoSummary) -> None:
+    from datetime import timedelta
+
+    from pulso.accounts.schemas import Principal
+    from pulso.cases import service as cases
+    from pulso.cases.enums import EscalationLevel
+    from pulso.cases.models import Case
+    from pulso.notifications.models import Notification
+
+    assert built.cases > 0
+    with runtime.sessions() as session, session.begin():
+        rows = list(session.execute(select(Case)).scalars())
+        assert len(rows) == built.cases
+        assert len(cases.rules(session)) == 4
+        # Every case was opened by a rule as its feedback arrived, within the replayed weeks.
+        assert all(c.rule_id is not None and c.sla_policy_id is not None for c in rows)
+        assert min(c.opened_at for c in rows) >= NOW - timedelta(days=22)
+        assert {c.escalation for c in rows} >= {EscalationLevel.OWNER, EscalationLevel.MANAGER}
+        assert any(c.first_contact_breached_at is not None for c in rows)
+        report = cases.closed_loop(session, Principal(role=Role.CX_MANAGER), start=NOW - timedelta(days=30), end=NOW)
+        assert report.opened == built.cases
+        assert report.detractors_contacted.whole > 0
+        assert 0.5 < (report.detractors_contacted.ratio or 0) < 1
+        assert report.root_causes
+        # The replay is history: it notified nobody.
+        assert session.execute(select(Notification)).first() is None
+
+
 def test_a_second_build_is_refused(runtime: Runtime, built: DemoSummary) -> None:
     assert not store_is_empty(runtime)
     with pytest.raises(Conflict):
@@ -109,7 +137,7 @@ def test_marker_round_trip(tmp_path: Path) -> None:
         organization="Casa Nova", timezone="UTC", size=1000, seed=3, start=NOW.date(), end=NOW.date(),
         admin_email=company.ADMIN_EMAIL, admin_password="secret-pw", api_token="tok", teams=1, users=1,
         stages=5, touchpoints=20, products=40, customers=200, interactions=1200, feedback=1000, rejected=0,
-        seconds=1.0,
+        cases=0, seconds=1.0,
     )  # fmt: skip
     assert read_marker(tmp_path) is None
     write_marker(tmp_path, summary, now=NOW)

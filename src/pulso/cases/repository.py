@@ -58,13 +58,17 @@ RULES_CURSOR = "rules"
 
 
 def readable_cases(principal: Principal) -> ColumnElement[bool]:
-    """What a principal may read: agents the cases they own, supervisors their team's, others all."""
+    """What a principal may read: agents the cases they own; supervisors their team's, and any case they
+    own or that was escalated to them; the others all. Viewers are refused before this (service)."""
     if principal.role is Role.AGENT:
         return Case.owner_id == principal.user_id if principal.user_id is not None else false()
     if principal.role is Role.SUPERVISOR:
-        if principal.team_id is None:
-            return Case.owner_id == principal.user_id if principal.user_id is not None else false()
-        return or_(Case.team_id == principal.team_id, Case.escalated_to_id == principal.user_id)
+        personal = (
+            or_(Case.owner_id == principal.user_id, Case.escalated_to_id == principal.user_id)
+            if principal.user_id is not None
+            else false()
+        )
+        return or_(Case.team_id == principal.team_id, personal) if principal.team_id is not None else personal
     return true()
 
 

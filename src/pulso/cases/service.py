@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 _Row = TypeVar("_Row")
 
 MANAGERS = (Role.ADMIN, Role.CX_MANAGER)
+QUIET = "pulso_cases_quiet"  # session.info key set by quietly()
 LEADS = (Role.ADMIN, Role.CX_MANAGER, Role.SUPERVISOR)
 
 
@@ -231,6 +232,15 @@ def _calendar_of_case(session: Session, case: Case) -> BusinessCalendar | None:
     return business_calendar(_get(session, CaseCalendar, policy.calendar_id), case.opened_at)
 
 
+def business_calendar_of(session: Session, case: Case) -> BusinessCalendar | None:
+    """The calendar a case's SLA counts in (None: no SLA policy)."""
+    return _calendar_of_case(session, case)
+
+
+def business_seconds_between(start: datetime, end: datetime, calendar: BusinessCalendar) -> int:
+    return logic.business_seconds(start, end, calendar)
+
+
 # --- rules ---------------------------------------------------------------------------------------
 
 
@@ -273,7 +283,8 @@ def save_rule(
         row.applies_from = data.applies_from
     session.add(row)
     _flush_unique(session, "name", f"a rule named {row.name!r} exists")
-    after_commit(session, _request_rules)
+    if not session.info.get(QUIET):
+        after_commit(session, _request_rules)  # a new rule reads what arrives from now on, at once
     return row
 
 
@@ -355,7 +366,9 @@ class RulesRun:
 RULE_BATCH = 2_000
 
 
-def run_rules(session: Session, *, now: datetime, text_analysis: bool = True, limit: int = RULE_BATCH) -> RulesRun:
+def run_rules(
+    session: Session, *, now: datetime, text_analysis: bool = True, limit: int = RULE_BATCH, at_arrival: bool = False
+) -> RulesRun:
     """Read the feedback changed since the last run and open the cases its rules call for.
 
     Rules are tried in position order and the first that matches opens the case. A comment whose
@@ -400,7 +413,8 @@ def run_rules(session: Session, *, now: datetime, text_analysis: bool = True, li
         undecided -= hits
     opened: list[int] = []
     for fb in repository.feedback_for_cases(session, sorted(matched)):
-        case_id = open_case(session, fb, matched[fb.id], now=now)
+        # A replay of history (the demo) opens each case when its feedback arrived.
+        case_id = open_case(session, fb, matched[fb.id], now=fb.received_at if at_arrival else now)
         if case_id is not None:
             opened.append(case_id)
     repository.advance_rules_cursor(session, reached)
@@ -1164,10 +1178,18 @@ def _next_due(case: Case) -> datetime | None:
     return case.resolution_due_at
 
 
+def quietly(session: Session) -> None:
+    """Notify nobody and queue nothing for this session's changes: a replay of past events (the demo's
+    history), which runs the rules itself at the instants it replays."""
+    session.info[QUIET] = True
+
+
 def _notify(session: Session, case: Case, event: str, recipients: Sequence[User], now: datetime, **extra: Any) -> None:
     from pulso.runtime import get_runtime
 
     session.flush()
+    if session.info.get(QUIET):
+        return
     payload = case_payload(case) | extra
     tz = accounts.organization_timezone(session)
     due = _next_due(case)

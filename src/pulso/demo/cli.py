@@ -43,6 +43,7 @@ STEP_LABELS = {
     "interactions": "Importando interacciones / importing interactions",
     "feedback": "Importando opiniones / importing feedback",
     "text": "Analizando comentarios / analysing comments",
+    "cases": "Abriendo y trabajando casos / opening and working cases",
 }
 # Files of the embedded stores that --rebuild may remove (nothing else in the data dir is touched).
 _STORE_FILES = ("pulso.db", "pulso.db-wal", "pulso.db-shm", "analytics.duckdb", "analytics.duckdb.wal", "demo.json")
@@ -181,6 +182,7 @@ def _print_ready(
         grid.add_row("Opiniones / Feedback", f"{summary.feedback:,}")
         grid.add_row("Interacciones / Interactions", f"{summary.interactions:,}")
         grid.add_row("Clientes / Customers", f"{summary.customers:,}")
+        grid.add_row("Casos / Cases", f"{summary.cases:,}")
         grid.add_row(
             "Organización / Organisation",
             f"{summary.teams} equipos / teams, {summary.users} usuarios / users, "

@@ -39,7 +39,7 @@ TEXT_ANALYSIS_MAX_SIZE = 200_000
 
 DemoProgress = Callable[[str, int, int], None]
 """Called as progress(step, done, total); steps: generate, comments, organisation, customers,
-interactions, feedback, text."""
+interactions, feedback, text, cases."""
 
 MARKER = "demo.json"
 IMPORT_PART = 1_000_000
@@ -68,6 +68,7 @@ class DemoSummary:
     interactions: int
     feedback: int
     rejected: int
+    cases: int
     seconds: float
 
 
@@ -186,6 +187,10 @@ def build_demo(
         from pulso.text import service as text
 
         text.analyze_pending(runtime.sessions, progress=report("text"))
+    from pulso.demo.closed_loop import build_closed_loop
+
+    loop = build_closed_loop(runtime, now=now, size=size, seed=seed)
+    report("cases")(1, 1)
 
     def stored(kind: ImportKind) -> int:
         return sum(r.inserted + r.updated for r in reports[kind])
@@ -205,6 +210,7 @@ def build_demo(
         interactions=stored(ImportKind.INTERACTIONS),
         feedback=stored(ImportKind.FEEDBACK),
         rejected=sum(r.rejected for parts in reports.values() for r in parts),
+        cases=loop.cases,
         seconds=perf_counter() - started,
     )
 
