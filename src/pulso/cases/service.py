@@ -659,8 +659,9 @@ def _assign(session: Session, principal: Principal, case: Case, owner_id: int | 
     case.owner_id = owner_id
     case.updated_at = now
     _event(session, case, principal.user_id, CaseEventKind.ASSIGNED, now, to=owner_id, **{"from": previous})
-    if owner_id is not None and owner_id != principal.user_id:
-        _notify(session, case, "case.assigned", _people(session, [owner_id]), now)
+    # Webhooks hear of every assignment; the new owner is e-mailed unless they took the case themselves.
+    recipients = _people(session, [owner_id]) if owner_id is not None and owner_id != principal.user_id else []
+    _notify(session, case, "case.assigned", recipients, now)
 
 
 def change_status(
