@@ -105,7 +105,21 @@ def demo(
 
         from pulso.app import create_app
 
-        uvicorn.run(create_app(runtime), host=settings.host, port=settings.port, log_level="info")
+        mailbox = None
+        if settings.smtp_host is None:
+            # No SMTP server configured: the demo's own mailbox receives the cases' e-mails.
+            from pulso.demo.mailbox import Mailbox
+
+            mailbox = Mailbox(settings.data_dir / "mail").start()
+            runtime.close()
+            runtime = Runtime(settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": mailbox.port}))
+            set_runtime(runtime)
+            _out().print(f"Correos / E-mails: {mailbox.folder} (.eml)")
+        try:
+            uvicorn.run(create_app(runtime), host=settings.host, port=settings.port, log_level="info")
+        finally:
+            if mailbox is not None:
+                mailbox.stop()
 
 
 def _runtime(data_dir: Path | None) -> Runtime:
