@@ -44,6 +44,7 @@ PAGE_MODULES = (
     "pulso.interactions.pages",
     "pulso.text.pages",
     "pulso.notifications.pages",
+    "pulso.cases.pages",
 )
 
 SESSION_COOKIE = "pulso_session"
