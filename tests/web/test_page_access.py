@@ -19,6 +19,10 @@ from sqlalchemy.orm import Session
 from pulso.accounts import service as accounts
 from pulso.accounts.enums import Role
 from pulso.accounts.models import ApiToken, Team, User
+from pulso.accounts.schemas import Principal
+from pulso.cases import service as cases
+from pulso.cases.enums import Priority
+from pulso.cases.schemas import RuleIn
 from pulso.feedback.enums import ImportKind, ImportStatus
 from pulso.feedback.models import ImportRun
 from pulso.interactions.enums import Channel
@@ -32,6 +36,7 @@ EVERYONE = frozenset(Role)
 WRITERS = frozenset({Role.ADMIN, Role.CX_MANAGER, Role.SUPERVISOR})
 ADMINS = frozenset({Role.ADMIN})
 EDITORS = frozenset({Role.ADMIN, Role.CX_MANAGER})
+CASE_ROLES = EVERYONE - {Role.VIEWER}
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +51,8 @@ class Rows:
     token_id: int
     endpoint_id: int  # a webhook endpoint
     notification_id: int  # a dead letter in the outbox
+    case_id: int  # the agent's case, opened on `mine`
+    rule_id: int
 
 
 @pytest.fixture
@@ -114,8 +121,25 @@ def rows(session: Session, world: World) -> Rows:
         )
         session.add(dead)
         session.flush()
+        admin = Principal(role=Role.ADMIN, user_id=world.user_ids[Role.ADMIN])
+        case = cases.open_manual_case(session, admin, mine.id, priority=Priority.NORMAL, now=when)
+        cases.assign_case(session, admin, case.id, agent, now=when)
+        rule = cases.save_rule(
+            session, admin, RuleIn(name="Detractores", condition={"field": "nps", "op": "lte", "value": 6}), now=when
+        )
     return Rows(
-        mine.id, theirs.id, customer.id, other.id, mine_i.id, theirs_i.id, run.id, token.id, endpoint.id, dead.id
+        mine.id,
+        theirs.id,
+        customer.id,
+        other.id,
+        mine_i.id,
+        theirs_i.id,
+        run.id,
+        token.id,
+        endpoint.id,
+        dead.id,
+        case.id,
+        rule.id,
     )
 
 
@@ -149,6 +173,15 @@ def _pages(world: World, rows: Rows) -> dict[str, tuple[str, frozenset[Role]]]:
         "/admin/notifications/{notification_id}": (f"/admin/notifications/{rows.notification_id}", ADMINS),
         "/admin/webhooks": ("/admin/webhooks", ADMINS),
         "/admin/webhooks/{endpoint_id}": (f"/admin/webhooks/{rows.endpoint_id}", ADMINS),
+        "/cases": ("/cases", CASE_ROLES),
+        "/cases.csv": ("/cases.csv", CASE_ROLES),
+        "/cases/{case_id:int}": (f"/cases/{rows.case_id}", CASE_ROLES),
+        "/cases/dashboard": ("/cases/dashboard", CASE_ROLES),
+        "/cases/dashboard/compliance.csv": ("/cases/dashboard/compliance.csv", CASE_ROLES),
+        "/cases/rules": ("/cases/rules", WRITERS),
+        "/cases/rules/new": ("/cases/rules/new", EDITORS),
+        "/cases/rules/{rule_id:int}": (f"/cases/rules/{rows.rule_id}", WRITERS),
+        "/cases/sla": ("/cases/sla", WRITERS),
     }
 
 
