@@ -26,23 +26,9 @@ from pulso.notifications import logic as notification_logic
 from pulso.notifications import service as notifications
 from pulso.runtime import Runtime
 from tests.cases.conftest import DETRACTOR, Org, add_rule, tx
-from tests.notifications.conftest import Receiver, SmtpServer, free_port
+from tests.notifications.conftest import Receiver, SmtpServer, receiver, smtp
 
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer(port=free_port())
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver(port=free_port())
-    server.start()
-    yield server
-    server.stop()
+__all__ = ["receiver", "smtp"]  # the loopback servers' fixtures, shared with the notification tests
 
 
 @pytest.fixture
