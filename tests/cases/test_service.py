@@ -387,3 +387,19 @@ def test_a_manual_case_and_its_conflict(session: Session, org: Org) -> None:
         with pytest.raises(Conflict):
             service.open_manual_case(session, lead, fb.id, priority=Priority.NORMAL, now=MONDAY)
     assert session.execute(select(func.count()).select_from(Case)).scalar_one() == 1
+
+
+def test_a_large_import_of_one_version_is_read_in_parts_without_skipping(session: Session, org: Org) -> None:
+    with tx(session):
+        add_rule(session, org, "Detractores", DETRACTOR)
+    with tx(session):  # one transaction: every row has the same change version
+        for _ in range(7):
+            make_feedback(session, nps=1, team_id=org.team.id)
+    parts = []
+    while True:
+        run = _run(session, text_analysis=False, limit=3)
+        parts.append(len(run.opened))
+        if not run.remaining:
+            break
+    assert parts == [3, 3, 1]
+    assert len(_cases(session)) == 7

@@ -204,9 +204,14 @@ class RoundRobinCursor(Base):
 
 
 class RuleCursor(Base):
-    """How far the rules have read the feedback's change versions (see kit.changes)."""
+    """How far the rules have read the feedback in (change version, id) order (see kit.changes).
+
+    `feedback_id` None: every row of `version` is read; else the rows of `version` up to that id (one
+    import's transaction gives thousands of rows the same version, more than one run reads).
+    """
 
     __tablename__ = "case_rule_cursor"
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger, default=0)
+    feedback_id: Mapped[int | None] = mapped_column(BigInteger)

@@ -176,29 +176,56 @@ class Candidate:
     text_pending: bool  # it has a comment whose analysis has not run yet
 
 
-def rules_cursor(session: Session) -> int:
-    value = session.execute(select(RuleCursor.version).where(RuleCursor.name == RULES_CURSOR)).scalar_one_or_none()
-    return int(value or 0)
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    version: int
+    feedback_id: int | None  # None: all of `version` read
 
 
-def advance_rules_cursor(session: Session, version: int) -> None:
+def rules_cursor(session: Session) -> Cursor:
+    row = session.execute(
+        select(RuleCursor.version, RuleCursor.feedback_id).where(RuleCursor.name == RULES_CURSOR)
+    ).one_or_none()
+    return Cursor(int(row[0]), row[1]) if row else Cursor(0, None)
+
+
+def _key(cursor: Cursor) -> tuple[int, float]:
+    return (cursor.version, float("inf") if cursor.feedback_id is None else cursor.feedback_id)
+
+
+def advance_rules_cursor(session: Session, cursor: Cursor) -> None:
     """Move the cursor forward only (two workers may finish out of order)."""
-    moved = session.execute(
-        update(RuleCursor).where(RuleCursor.name == RULES_CURSOR, RuleCursor.version < version).values(version=version)
-    )
-    if not getattr(moved, "rowcount", 0):
-        bulk.insert_unless_exists(session, RuleCursor.__table__, {"name": RULES_CURSOR, "version": version}, ["name"])
+    current = session.execute(
+        select(RuleCursor).where(RuleCursor.name == RULES_CURSOR).with_for_update()
+    ).scalar_one_or_none()
+    if current is None:
+        values = {"name": RULES_CURSOR, "version": cursor.version, "feedback_id": cursor.feedback_id}
+        if bulk.insert_unless_exists(session, RuleCursor.__table__, values, ["name"]) is not None:
+            return
+        current = session.execute(
+            select(RuleCursor).where(RuleCursor.name == RULES_CURSOR).with_for_update()
+        ).scalar_one()
+    if _key(cursor) > _key(Cursor(current.version, current.feedback_id)):
+        current.version, current.feedback_id = cursor.version, cursor.feedback_id
+        session.flush()
 
 
 def candidates(
-    session: Session, *, after_version: int, upto_version: int, received_from: datetime, limit: int
+    session: Session, *, after: Cursor, upto_version: int, received_from: datetime, limit: int
 ) -> list[Candidate]:
     """Feedback changed after the cursor (new, edited, or its text analysed), without a case yet."""
+    past = (
+        Feedback.version > after.version
+        if after.feedback_id is None
+        else or_(
+            Feedback.version > after.version, and_(Feedback.version == after.version, Feedback.id > after.feedback_id)
+        )
+    )
     stmt = (
         select(Feedback.id, Feedback.version, and_(Feedback.comment.is_not(None), FeedbackText.feedback_id.is_(None)))
         .outerjoin(FeedbackText, FeedbackText.feedback_id == Feedback.id)
         .where(
-            Feedback.version > after_version,
+            past,
             Feedback.version <= upto_version,
             Feedback.received_at >= received_from,
             ~exists().where(Case.feedback_id == Feedback.id),

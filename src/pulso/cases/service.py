@@ -380,19 +380,14 @@ def run_rules(
     active = repository.active_rules(session)
     cursor = repository.rules_cursor(session)
     upto = current_version(session)
-    if not active or upto <= cursor:
-        if upto > cursor:
-            repository.advance_rules_cursor(session, upto)
+    done = repository.Cursor(upto, None)
+    if not active or (upto <= cursor.version and cursor.feedback_id is None):
+        repository.advance_rules_cursor(session, done)
         return RulesRun(0, [], 0, False)
     earliest = min(r.applies_from for r in active)
-    batch = repository.candidates(session, after_version=cursor, upto_version=upto, received_from=earliest, limit=limit)
+    batch = repository.candidates(session, after=cursor, upto_version=upto, received_from=earliest, limit=limit)
     remaining = len(batch) == limit
-    reached = batch[-1].version if remaining else upto
-    if remaining:
-        # Stop at a whole version: the rest of the last one is read next time, with the next ones.
-        last = batch[-1].version
-        batch = [c for c in batch if c.version < last] or batch
-        reached = batch[-1].version if batch[-1].version < last else last
+    reached = repository.Cursor(batch[-1].version, batch[-1].id) if remaining else done
     undecided = {c.id for c in batch}
     pending_text = {c.id for c in batch if c.text_pending} if text_analysis else set()
     matched: dict[int, CaseRule] = {}

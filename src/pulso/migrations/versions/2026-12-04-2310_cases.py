@@ -59,6 +59,7 @@ def upgrade() -> None:
         "case_rule_cursor",
         sa.Column("name", sa.String(length=40), nullable=False),
         sa.Column("version", sa.BigInteger(), nullable=False),
+        sa.Column("feedback_id", sa.BigInteger(), nullable=True),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_case_rule_cursor")),
     )
     op.create_table(
