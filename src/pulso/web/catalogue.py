@@ -18,9 +18,11 @@ from pulso.web.i18n import catalogue_files
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 METHOD_MAP = [
     ("**/templates/**.html", "jinja2"),
+    ("**/templates/**.txt", "jinja2"),  # e-mail templates
     ("**.py", "python"),
 ]
-OPTIONS = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "false"}}
+_JINJA = {"extensions": "jinja2.ext.i18n", "trimmed": "false"}
+OPTIONS = {"**/templates/**.html": _JINJA, "**/templates/**.txt": _JINJA}
 # tr(request, user, message): the message is the third argument.
 KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None, "tr": (3,)}
 
