@@ -33,6 +33,7 @@ from pulso.accounts.models import User
 from pulso.cases import logic, service
 from pulso.cases.enums import (
     OPEN_STATUSES,
+    PRIORITY_RANK,
     Assignment,
     CaseEventKind,
     CaseStatus,
@@ -1113,7 +1114,8 @@ def describe_condition(data: Any, choices: RuleChoices, gettext: Callable[[str],
         inner = joiner.join(part(i, True) for i in item.items)
         return f"({inner})" if nested and len(item.items) > 1 else inner
 
-    return part(condition, False)
+    text_ = part(condition, False)
+    return text_[:1].upper() + text_[1:]
 
 
 @dataclass
@@ -1635,7 +1637,10 @@ def _sla_page(
         "calendars": calendars,
         "calendar_names": calendar_names,
         "calendar_choices": [(str(c.id), c.name) for c in calendars],
-        "policies": service.policies(session),
+        "policies": [
+            (p, sorted(ts, key=lambda t: (-PRIORITY_RANK[t.priority], t.segment is not None, t.segment or "")))
+            for p, ts in service.policies(session)
+        ],
         "limits": service.compensation_limits(session),
         "can_edit": user.role in service.MANAGERS,
         "day_keys": DAY_KEYS,
@@ -1955,6 +1960,7 @@ def dashboard(request: Request, session: DbSession, user: CaseUser) -> Response:
         "periods": PERIODS,
         "report": report,
         "compensation_rows": [(_month(m), c, a) for m, c, a in report.compensation],
+        "status_counts": [(s, report.by_status[s.value]) for s in STATUS_ORDER if report.by_status.get(s.value)],
         "chart": chart,
         "top_cause": top,
         "money": lambda amount, code: money(amount, code, locale),
