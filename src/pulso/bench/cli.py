@@ -285,9 +285,13 @@ def cases_bench(
         keep=keep,
     )
     backend = config.backend
-    console.print(f"closed loop on {backend['database']} + {backend['queue']} queue, jobs {backend['consumer']}")
+    console.print(
+        f"closed loop on {backend['database']} + {backend['queue']} queue, jobs {backend['consumer']}", soft_wrap=True
+    )
     try:
-        result = closed_loop.run(config, lambda line: console.print(line, markup=False, highlight=False))
+        result = closed_loop.run(
+            config, lambda line: console.print(line, markup=False, highlight=False, soft_wrap=True)
+        )
     except closed_loop.BenchError as exc:
         console.print(f"[red]cannot run the benchmark[/]: {exc}", markup=True, highlight=False)
         raise typer.Exit(2) from None
@@ -295,11 +299,12 @@ def cases_bench(
     console.print(
         f"sent {counts['sent']:,}, accepted {counts['accepted']:,}, cases {counts['cases']:,}, "
         f"e-mails {counts['emails']:,} (matched {counts['matched']:,}), duplicates {counts['duplicates']}, "
-        f"missing {counts['missing']}, unexpected {counts['unexpected']}"
+        f"missing {counts['missing']}, unexpected {counts['unexpected']}",
+        soft_wrap=True,
     )
     table = Table(title="latency (ms): feedback due → e-mail at SMTP, and its stages")
     for column in ("measure", "n", "p50", "p90", "p99", "max"):
-        table.add_column(column, justify="left" if column == "measure" else "right")
+        table.add_column(column, justify="left" if column == "measure" else "right", no_wrap=True)
     rows = [("end to end", result["latency_ms"]), ("  with warm-up", result["latency_with_warmup_ms"])]
     rows += [(f"  stage {name}", value) for name, value in result["stages_ms"].items()]
     rows += [("POST round trip", result["post_ms"]), ("send lateness", result["send_lateness_ms"])]
@@ -308,14 +313,15 @@ def cases_bench(
             table.add_row(name, "0", "—", "—", "—", "—")
         else:
             table.add_row(name, f"{s['n']:,}", f"{s['p50']:,}", f"{s['p90']:,}", f"{s['p99']:,}", f"{s['max']:,}")
-    console.print(table)
+    console.print(table, width=max(console.width, 100))
     info = result["machine"]
     during = info["load_average"]["during_1min"]
     console.print(
         f"achieved rate {result['achieved_rate']}/s; machine {info['cores']} cores, {info['memory_gb']} GiB; "
         f"load average before {info['load_average']['before']}, during {during['min']}–{during['max']} "
         f"(mean {during['mean']}), after {info['load_average']['after']}; CPU seconds {info['cpu_seconds_during_run']} "
-        f"over the {info['run_seconds']} s of posting and draining"
+        f"over the {info['run_seconds']} s of posting and draining",
+        soft_wrap=True,
     )
     if json_out is not None:
         json_out.write_text(json.dumps(result, indent=2, default=str))

@@ -526,6 +526,22 @@ def read_store(url: str) -> StoreFacts:
 # --------------------------------------------------------------------------- the run
 
 
+def _commit() -> str | None:
+    """The checked-out commit of this tree, when it is a git checkout (runs are compared across commits)."""
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607 - git from PATH, read-only
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None
+
+
 def _own_cpu() -> float:
     times = psutil.Process().cpu_times()
     return float(times.user + times.system)
@@ -703,6 +719,7 @@ def _report(
         "benchmark": "cases",
         "started_at": started_at.isoformat(timespec="seconds"),
         "backend": config.backend,
+        "commit": _commit(),
         "config": {
             "rate": config.rate,
             "seconds": config.seconds,
