@@ -570,6 +570,7 @@ def run(config: LoopConfig, log: Callable[[str], None]) -> dict[str, Any]:
     created_database = False
     queue = None
     children: list[Child] = []
+    monitor: Monitor | None = None
     sink = SmtpSink(tag)
     sink_started = False
     try:
@@ -650,6 +651,8 @@ def run(config: LoopConfig, log: Callable[[str], None]) -> dict[str, Any]:
             folder=folder,
         )
     finally:
+        if monitor is not None:
+            monitor.stop()
         for child in children:
             child.stop()
         if sink_started:
