@@ -39,8 +39,6 @@ def start_embedded_consumer(queue: Huey | None = None, workers: int = 3) -> Embe
 
     load_all_tasks()
     # Several threads, so a long job (a text analysis of 5,000 comments) never holds up a case's e-mail.
-    consumer = EmbeddedConsumer(
-        queue or huey, workers=workers, worker_type="thread", periodic=True, **CONSUMER_OPTIONS
-    )
+    consumer = EmbeddedConsumer(queue or huey, workers=workers, worker_type="thread", periodic=True, **CONSUMER_OPTIONS)
     consumer.start()
     return consumer
